@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The one test command (npm test, and CI): installs and starts the infrastructure (idempotent),
+# builds, runs every package's suite against it, and prints one closing line with the totals.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+bash infra/scripts/infra.sh up
+rm -f ./*/test-artifacts/jest-results.json ./*/*/test-artifacts/jest-results.json
+npx --no-install turbo run build --output-logs=errors-only
+
+status=0
+# The infrastructure suite stops and restarts shared endpoints: it runs alone, first.
+npx --no-install turbo run test --filter=@splitstream/infra || status=1
+npx --no-install turbo run test --filter='!@splitstream/infra' --concurrency=2 --continue || status=1
+
+node infra/scripts/test-summary.js || status=1
+exit "$status"

@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** A named dependency check for /readyz; resolves when the dependency answers, throws otherwise. */
+export type ReadinessCheck = () => Promise<void>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry: one per app, so tests can build many apps in one process. */
+    metrics: Registry;
+    /** Adds a dependency that /readyz must see answering. */
+    addReadinessCheck(name: string, check: ReadinessCheck): void;
+  }
+}
+
+export interface ObservabilityOptions {
+  service: string;
+  /** Process-wide default metrics (event loop lag, memory): on in servers, off in tests. */
+  defaultMetrics?: boolean;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+const HealthResponse = {
+  type: 'object',
+  properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
+
+/** /healthz (alive), /readyz (dependencies answer), /metrics (Prometheus text) and request metrics. */
+export const observabilityPlugin = fp(
+  async (app: FastifyInstance, options: ObservabilityOptions) => {
+    const registry = new Registry();
+    registry.setDefaultLabels({ service: options.service });
+    if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
+    const checks = new Map<string, ReadinessCheck>();
+
+    app.decorate('metrics', registry);
+    app.decorate('addReadinessCheck', (name: string, check: ReadinessCheck) => {
+      checks.set(name, check);
+    });
+
+    const httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      httpDuration.observe(
+        { method: request.method, route, status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+    });
+
+    // Operational routes stay out of the public OpenAPI document (`hide` is read by @fastify/swagger).
+    const internal = { hide: true, tags: ['operations'] } as FastifySchema;
+    app.get('/healthz', { schema: { ...internal, response: { 200: HealthResponse } }, logLevel: 'warn' }, async () => ({
+      status: 'ok',
+    }));
+
+    app.get(
+      '/readyz',
+      { schema: { ...internal, response: { 200: HealthResponse, 503: HealthResponse } }, logLevel: 'warn' },
+      async (_request, reply) => {
+        const results: Record<string, string> = {};
+        let ready = true;
+        await Promise.all(
+          [...checks].map(async ([name, check]) => {
+            try {
+              await withTimeout(check(), READINESS_TIMEOUT_MS);
+              results[name] = 'ok';
+            } catch (error) {
+              ready = false;
+              results[name] = error instanceof Error ? error.message : String(error);
+            }
+          }),
+        );
+        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
+      },
+    );
+
+    app.get('/metrics', { schema: internal, logLevel: 'warn' }, async (_request, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  },
+  { name: 'splitstream-observability' },
+);
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,101 @@
+/** Helpers for integration suites: every test owns its topics, groups, tenants and ports. */
+import { randomBytes } from 'node:crypto';
+import { type AddressInfo, createServer, type Server, type Socket, connect } from 'node:net';
+import type { Admin } from 'kafkajs';
+import { splitList } from '../config';
+
+/** Endpoints of the shared local infrastructure (`npm run infra:up`), overridable by environment. */
+export function testInfra() {
+  return {
+    brokers: splitList(process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'),
+    writeUri: process.env.MONGO_WRITE_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false',
+    readUri: process.env.MONGO_READ_URI ?? 'mongodb://127.0.0.1:27018/?directConnection=true&retryWrites=false',
+  };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Polls until `condition` returns a truthy value, and returns it; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  condition: () => Promise<T> | T,
+  { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function createTestTopic(admin: Admin, prefix: string, numPartitions = 3): Promise<string> {
+  const topic = uniqueName(prefix);
+  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  return topic;
+}
+
+/**
+ * A TCP proxy on port 0 in front of a real dependency, so one test can take "its" broker or store
+ * away (`cut`: open connections reset, new ones refused) and bring it back (`restore`) without
+ * touching the infrastructure other suites share.
+ */
+export class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  async start(port = this.port): Promise<this> {
+    const server = createServer((client) => {
+      const upstream = connect(this.targetPort, this.targetHost);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Resets every open connection and refuses new ones. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.resetAndDestroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Accepts connections again, on the same port. */
+  async restore(): Promise<void> {
+    await this.start(this.port);
+  }
+
+  async stop(): Promise<void> {
+    await this.cut();
+  }
+}

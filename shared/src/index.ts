@@ -10,3 +10,5 @@ export * from './problem';
 export * from './server';
 export * from './store';
 export * from './topics';
+export * from './openapi';
+export * from './stored-event';

@@ -12,3 +12,4 @@ export * from './store';
 export * from './topics';
 export * from './openapi';
 export * from './stored-event';
+export * from './kafka-message';

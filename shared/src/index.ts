@@ -13,3 +13,4 @@ export * from './topics';
 export * from './openapi';
 export * from './stored-event';
 export * from './kafka-message';
+export * from './dead-letter';

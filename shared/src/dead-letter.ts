@@ -1,0 +1,63 @@
+/**
+ * Dead letters: events the writer can never store. Each one goes to the dead-letter topic (the
+ * original key, value and headers plus the headers below) and is recorded in the store's
+ * `deadletters` collection, so the query service can answer an event's status and list or replay them.
+ */
+
+/** Headers the writer adds to a dead-lettered Kafka message, next to the original ones. */
+export const DEAD_LETTER_HEADERS = Object.freeze({
+  reason: 'splitstream-dlq-reason',
+  topic: 'splitstream-dlq-topic',
+  partition: 'splitstream-dlq-partition',
+  offset: 'splitstream-dlq-offset',
+});
+
+/** Why an event was dead-lettered: the code prefixes the human-readable `reason` (`code: detail`). */
+export const DEAD_LETTER_REASONS = Object.freeze({
+  /** The Kafka value is absent or not JSON. */
+  undecodable: 'undecodable',
+  /** The value is JSON but not a valid CloudEvent. */
+  invalidEvent: 'invalid-event',
+  /** The `splitstream-tenant` header is absent: no tenant can own the event. */
+  missingTenant: 'missing-tenant',
+  /** The event exceeds the size the store accepts. */
+  tooLarge: 'too-large',
+  /** The store refused the document permanently (e.g. a field name it does not allow). */
+  rejectedByStore: 'rejected-by-store',
+});
+export type DeadLetterReasonCode = (typeof DEAD_LETTER_REASONS)[keyof typeof DEAD_LETTER_REASONS];
+
+/** A document of the `deadletters` collection. */
+export interface DeadLetterRecord {
+  /** deadLetterId(topic, partition, offset): a redelivered poison message is recorded once. */
+  _id: string;
+  /** Present when the tenant header was readable. */
+  tenant?: string;
+  /** Present when the value parsed far enough to show them. */
+  id?: string;
+  source?: string;
+  type?: string;
+  /** `code: detail`, the code one of DEAD_LETTER_REASONS. */
+  reason: string;
+  deadLetteredAt: Date;
+  /** Where the message was read from. */
+  topic: string;
+  partition: number;
+  /** Kafka offset, decimal string. */
+  offset: string;
+  /** The original message key, or null. */
+  key: string | null;
+  /** The original headers as strings. */
+  headers: Record<string, string>;
+  /** The original value as a (UTF-8) string, or null when it had none. */
+  value: string | null;
+}
+
+export function deadLetterId(topic: string, partition: number, offset: string): string {
+  return `${topic}/${partition}/${offset}`;
+}
+
+/** `code: detail` as stored in DeadLetterRecord.reason and the reason header. */
+export function deadLetterReason(code: DeadLetterReasonCode, detail: string): string {
+  return `${code}: ${detail}`;
+}

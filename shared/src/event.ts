@@ -1,4 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FieldError } from './errors';
 
 /** Limits from DESIGN.md "Event model" and "Public API". */
 export const EVENT_LIMITS = Object.freeze({
@@ -13,6 +15,10 @@ export const EVENT_LIMITS = Object.freeze({
 export const RFC3339_PATTERN =
   '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})$';
 
+/** CloudEvents extension attribute names: lower-case letters and digits, at most 20 (spec recommendation). */
+export const EXTENSION_NAME_PATTERN = '^[a-z0-9]{1,20}$';
+const ExtensionValueSchema = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+
 /** CloudEvents 1.0, JSON structured mode. Extension attributes: lower-case alphanumeric names. */
 export const CloudEventSchema = Type.Object(
   {
@@ -21,7 +27,9 @@ export const CloudEventSchema = Type.Object(
     source: Type.String({ minLength: 1, maxLength: 2048, pattern: '^\\S+$', description: 'URI-reference' }),
     type: Type.String({ minLength: 1, maxLength: EVENT_LIMITS.maxTypeLength }),
     subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    time: Type.Optional(Type.String({ pattern: RFC3339_PATTERN, description: 'RFC 3339; filled by ingest when absent' })),
+    time: Type.Optional(
+      Type.String({ pattern: RFC3339_PATTERN, description: 'RFC 3339; filled by ingest when absent' }),
+    ),
     datacontenttype: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     dataschema: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
     data: Type.Optional(Type.Unknown()),
@@ -29,9 +37,7 @@ export const CloudEventSchema = Type.Object(
   },
   {
     $id: 'CloudEvent',
-    patternProperties: {
-      '^[a-z0-9]{1,20}$': Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]),
-    },
+    patternProperties: { [EXTENSION_NAME_PATTERN]: ExtensionValueSchema },
     additionalProperties: false,
     examples: [
       {
@@ -65,4 +71,50 @@ export function identityKey(tenant: string, source: string, id: string): string 
 /** Kafka message key: order is kept per (tenant, subject); events without subject spread by identity. */
 export function partitionKey(tenant: string, event: Pick<CloudEvent, 'subject' | 'source' | 'id'>): string {
   return event.subject !== undefined ? `${tenant}/${event.subject}` : `${tenant}/${event.source}/${event.id}`;
+}
+
+// TypeBox's checker ignores `patternProperties` (Ajv honours it): with `additionalProperties: false`
+// it would reject every extension attribute. Its twin below takes any scalar extra attribute and the
+// names are checked by hand, so TypeBox-based code validates exactly what the JSON Schema describes.
+const CheckableCloudEvent = TypeCompiler.Compile(
+  Type.Object(CloudEventSchema.properties, { additionalProperties: ExtensionValueSchema }),
+);
+const EXTENSION_NAME = new RegExp(EXTENSION_NAME_PATTERN);
+const KNOWN_ATTRIBUTES = new Set(Object.keys(CloudEventSchema.properties));
+
+/**
+ * Every fault of `value` as a CloudEvent (per CloudEventSchema), one entry per offending attribute,
+ * with JSON-pointer fields under `pointer` (e.g. `/3` for the fourth event of a batch → `/3/source`).
+ * Empty when the event is valid. The one validator for ingest, writer and query.
+ */
+export function cloudEventErrors(value: unknown, pointer = ''): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  const add = (path: string, message: string) => {
+    const field = `${pointer}${path}` || '/';
+    if (seen.has(field)) return;
+    seen.add(field);
+    errors.push({ field, message });
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    add('', 'must be a CloudEvent (a JSON object)');
+    return errors;
+  }
+  for (const error of CheckableCloudEvent.Errors(value)) {
+    const name = error.path.split('/')[1] ?? '';
+    const isExtension = name !== '' && !KNOWN_ATTRIBUTES.has(name);
+    add(
+      error.path,
+      isExtension ? 'extension attributes must be a string, number, boolean or null' : error.message,
+    );
+  }
+  for (const name of Object.keys(value)) {
+    if (!KNOWN_ATTRIBUTES.has(name) && !EXTENSION_NAME.test(name)) {
+      add(
+        `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        'is not a valid extension attribute name (1-20 lower-case letters or digits)',
+      );
+    }
+  }
+  return errors;
 }

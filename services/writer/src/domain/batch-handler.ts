@@ -1,0 +1,284 @@
+import {
+  type Checkpoint,
+  checkpointId,
+  DEAD_LETTER_REASONS,
+  deadLetterReason,
+  SplitstreamError,
+  type StoredEvent,
+} from '@splitstream/shared';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { BatchAbandonedError, StoreRejectedError } from '../errors';
+import { type DeadLetter, decodeMessage } from './decode';
+
+/** What the store made of one bulk insert. */
+export interface InsertOutcome {
+  inserted: number;
+  /** Already stored (same tenant, source and id): no-ops, not failures. */
+  duplicates: number;
+  /** Documents refused for good, by their index in the call. */
+  rejected: Array<{ index: number; code?: number; message: string }>;
+}
+
+/** The store as the handler needs it. Errors are StoreUnavailableError (retried) or StoreRejectedError. */
+export interface EventStore {
+  insertEvents(docs: StoredEvent[]): Promise<InsertOutcome>;
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+}
+
+/** Where dead letters go (topic and store). Errors are retried; sending twice must be harmless. */
+export interface DeadLetterSink {
+  send(letters: DeadLetter[]): Promise<void>;
+}
+
+/** Position of one partition, for the lag metrics. */
+export interface PartitionProgress {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  /** First offset not stored yet. */
+  nextOffset: string;
+  /** Kafka timestamp (ms) of the oldest event not stored yet, when there is one. */
+  oldestUnstoredMs: number | undefined;
+}
+
+/** Hooks for metrics; every member optional so tests pass only what they look at. */
+export interface BatchObserver {
+  stored?(topic: string, count: number): void;
+  duplicates?(topic: string, count: number): void;
+  deadLettered?(reasonCode: string, count: number): void;
+  microBatch?(size: number, writeSeconds: number): void;
+  retry?(operation: string, error: unknown): void;
+  progress?(progress: PartitionProgress): void;
+}
+
+export interface HandlerLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface BatchHandlerDeps {
+  store: EventStore;
+  deadLetters: DeadLetterSink;
+  clock: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  /** Delay before retry number `attempt` (1-based). */
+  backoff: (attempt: number) => number;
+  log: HandlerLog;
+  observer?: BatchObserver;
+  microBatchSize: number;
+  maxEventBytes: number;
+  /** Longest wait between two heartbeats while backing off. */
+  heartbeatIntervalMs: number;
+}
+
+export interface BatchResult {
+  stored: number;
+  duplicates: number;
+  deadLettered: number;
+  /** Last offset resolved (stored, duplicate or dead-lettered), if any. */
+  resolvedOffset: string | undefined;
+  /** True when the handler stopped early (consumer stopping or partition lost). */
+  abandoned: boolean;
+}
+
+interface Entry {
+  doc: StoredEvent;
+  message: KafkaMessage;
+}
+
+interface WriteOutcome {
+  inserted: number;
+  duplicates: number;
+  deadLetters: DeadLetter[];
+}
+
+/**
+ * kafkajs `eachBatch` handler (run with `eachBatchAutoResolve: false`). Per micro-batch: decode,
+ * one bulk insert, dead letters, checkpoint, and only then resolve the last offset, heartbeat and
+ * commit if due. Retriable failures are retried with backoff and heartbeats until they succeed or
+ * the consumer stops or loses the partition; then the handler returns without resolving past the
+ * last stored event, so nothing is skipped.
+ */
+export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerDeps): Promise<BatchResult> {
+  const { batch } = payload;
+  const { topic, partition } = batch;
+  const result: BatchResult = {
+    stored: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    resolvedOffset: undefined,
+    abandoned: false,
+  };
+  const mustStop = () => !payload.isRunning() || payload.isStale();
+
+  const waitWithHeartbeats = async (ms: number) => {
+    for (let remaining = ms; remaining > 0; remaining -= deps.heartbeatIntervalMs) {
+      if (mustStop()) throw new BatchAbandonedError('consumer stopping or partition revoked');
+      await deps.sleep(Math.min(remaining, deps.heartbeatIntervalMs));
+      await payload.heartbeat();
+    }
+  };
+
+  const retrying = async <T>(operation: string, attempt: () => Promise<T>): Promise<T> => {
+    for (let failures = 0; ; ) {
+      if (mustStop()) throw new BatchAbandonedError('consumer stopping or partition revoked');
+      try {
+        return await attempt();
+      } catch (error) {
+        // Only a failure the store or sink declared permanent escapes; anything else may pass.
+        if (error instanceof SplitstreamError && !error.isRetriable) throw error;
+        failures += 1;
+        const delayMs = deps.backoff(failures);
+        deps.observer?.retry?.(operation, error);
+        deps.log.warn(
+          { err: error, topic, partition, operation, failures, delayMs },
+          `${operation} failed, retrying after backoff`,
+        );
+        await waitWithHeartbeats(delayMs);
+      }
+    }
+  };
+
+  /** One bulk call; a permanent batch-level refusal is narrowed down by halves to the events at fault. */
+  const writeIsolating = async (entries: Entry[]): Promise<WriteOutcome> => {
+    if (entries.length === 0) return { inserted: 0, duplicates: 0, deadLetters: [] };
+    try {
+      const outcome = await retrying('store events', () =>
+        deps.store.insertEvents(entries.map((e) => e.doc)),
+      );
+      const deadLetters = outcome.rejected.flatMap((rejection) => {
+        const entry = entries[rejection.index];
+        return entry ? [rejectedLetter(entry, `${rejection.message}${codeSuffix(rejection.code)}`)] : [];
+      });
+      return { inserted: outcome.inserted, duplicates: outcome.duplicates, deadLetters };
+    } catch (error) {
+      if (!(error instanceof StoreRejectedError)) throw error;
+      const [only] = entries;
+      if (entries.length === 1 && only) {
+        return {
+          inserted: 0,
+          duplicates: 0,
+          deadLetters: [rejectedLetter(only, error.message + codeSuffix(error.code))],
+        };
+      }
+      const middle = Math.ceil(entries.length / 2);
+      const first = await writeIsolating(entries.slice(0, middle));
+      const second = await writeIsolating(entries.slice(middle));
+      return {
+        inserted: first.inserted + second.inserted,
+        duplicates: first.duplicates + second.duplicates,
+        deadLetters: [...first.deadLetters, ...second.deadLetters],
+      };
+    }
+  };
+
+  const rejectedLetter = (entry: Entry, detail: string): DeadLetter => ({
+    topic,
+    partition,
+    message: entry.message,
+    reason: deadLetterReason(DEAD_LETTER_REASONS.rejectedByStore, detail),
+    tenant: entry.doc.tenant,
+    id: entry.doc.id,
+    source: entry.doc.source,
+    type: entry.doc.type,
+  });
+
+  const report = (next: KafkaMessage | undefined, last: KafkaMessage | undefined) => {
+    const nextOffset = next
+      ? next.offset
+      : last
+        ? (BigInt(last.offset) + 1n).toString()
+        : batch.highWatermark;
+    const caughtUp = BigInt(nextOffset) >= BigInt(batch.highWatermark);
+    // Past the fetched batch the next event's time is unknown; the last stored one bounds its age.
+    const oldest = caughtUp ? undefined : (next ?? last);
+    deps.observer?.progress?.({
+      topic,
+      partition,
+      highWatermark: batch.highWatermark,
+      nextOffset,
+      oldestUnstoredMs: oldest ? Number(oldest.timestamp) : undefined,
+    });
+  };
+
+  try {
+    for (let start = 0; start < batch.messages.length; start += deps.microBatchSize) {
+      if (mustStop()) throw new BatchAbandonedError('consumer stopping or partition revoked');
+      const messages = batch.messages.slice(start, start + deps.microBatchSize);
+      const last = messages[messages.length - 1];
+      if (!last) break;
+      report(messages[0], undefined);
+      const started = performance.now();
+
+      const now = deps.clock();
+      const entries: Entry[] = [];
+      const deadLetters: DeadLetter[] = [];
+      for (const message of messages) {
+        const decoded = decodeMessage(message, { topic, partition, maxEventBytes: deps.maxEventBytes, now });
+        if (decoded.ok) entries.push({ doc: decoded.doc, message });
+        else deadLetters.push(decoded.deadLetter);
+      }
+
+      const written = await writeIsolating(entries);
+      deadLetters.push(...written.deadLetters);
+      if (deadLetters.length > 0) {
+        for (const letter of deadLetters) {
+          deps.log.warn(
+            {
+              topic,
+              partition,
+              offset: letter.message.offset,
+              tenant: letter.tenant,
+              id: letter.id,
+              reason: letter.reason,
+            },
+            'event dead-lettered',
+          );
+        }
+        await retrying('dead-letter', () => deps.deadLetters.send(deadLetters));
+      }
+      await retrying('checkpoint', () =>
+        deps.store.saveCheckpoint({
+          _id: checkpointId(topic, partition),
+          topic,
+          partition,
+          offset: last.offset,
+          updatedAt: deps.clock(),
+        }),
+      );
+
+      // Everything up to `last` is stored, a known duplicate, or dead-lettered: safe to commit past.
+      payload.resolveOffset(last.offset);
+      result.resolvedOffset = last.offset;
+      result.stored += written.inserted;
+      result.duplicates += written.duplicates;
+      result.deadLettered += deadLetters.length;
+      deps.observer?.stored?.(topic, written.inserted);
+      deps.observer?.duplicates?.(topic, written.duplicates);
+      for (const letter of deadLetters) deps.observer?.deadLettered?.(reasonCode(letter.reason), 1);
+      deps.observer?.microBatch?.(messages.length, (performance.now() - started) / 1000);
+      report(batch.messages[start + messages.length], last);
+
+      await payload.heartbeat();
+      await payload.commitOffsetsIfNecessary();
+    }
+  } catch (error) {
+    if (!(error instanceof BatchAbandonedError)) throw error;
+    result.abandoned = true;
+    deps.log.info(
+      { topic, partition, resolvedOffset: result.resolvedOffset },
+      'batch abandoned before completion',
+    );
+  }
+  return result;
+}
+
+function codeSuffix(code: number | undefined): string {
+  return code === undefined ? '' : ` (store code ${code})`;
+}
+
+function reasonCode(reason: string): string {
+  const colon = reason.indexOf(':');
+  return colon > 0 ? reason.slice(0, colon) : reason;
+}

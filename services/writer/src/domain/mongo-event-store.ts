@@ -1,0 +1,60 @@
+import { type Checkpoint, STORE, type StoredEvent } from '@splitstream/shared';
+import { type Db, MongoBulkWriteError, type WriteError } from 'mongodb';
+import type { EventStore, InsertOutcome } from './batch-handler';
+import { classifyStoreError, DUPLICATE_KEY, isPermanentCode } from './store-errors';
+
+/** The events and checkpoints collections on the primary; one bulk call per micro-batch. */
+export class MongoEventStore implements EventStore {
+  constructor(private readonly db: Db) {}
+
+  async insertEvents(docs: StoredEvent[]): Promise<InsertOutcome> {
+    const events = this.db.collection<StoredEvent>(STORE.collections.events);
+    try {
+      // Unordered: one refused or duplicate document does not stop the others.
+      const result = await events.insertMany(docs, { ordered: false });
+      return { inserted: result.insertedCount, duplicates: 0, rejected: [] };
+    } catch (error) {
+      const outcome = perDocumentOutcome(error);
+      if (outcome) return outcome;
+      throw classifyStoreError(error);
+    }
+  }
+
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const { _id, ...fields } = checkpoint;
+    try {
+      await this.db
+        .collection<Checkpoint>(STORE.collections.checkpoints)
+        .updateOne({ _id }, { $set: fields }, { upsert: true });
+    } catch (error) {
+      throw classifyStoreError(error);
+    }
+  }
+}
+
+/**
+ * When every failure of an unordered bulk insert is about one document (a duplicate or a
+ * permanent refusal) the rest was written: that is an outcome, not an error. Anything else
+ * (write concern not met, a transient code) returns undefined and the whole call is retried.
+ */
+export function perDocumentOutcome(error: unknown): InsertOutcome | undefined {
+  if (!(error instanceof MongoBulkWriteError)) return undefined;
+  if (error.result?.getWriteConcernError?.()) return undefined;
+  const writeErrors: WriteError[] = Array.isArray(error.writeErrors)
+    ? error.writeErrors
+    : [error.writeErrors];
+  if (writeErrors.length === 0) return undefined;
+  let duplicates = 0;
+  const rejected: InsertOutcome['rejected'] = [];
+  for (const writeError of writeErrors) {
+    if (writeError.code === DUPLICATE_KEY) duplicates += 1;
+    else if (isPermanentCode(writeError.code)) {
+      rejected.push({
+        index: writeError.index,
+        code: writeError.code,
+        message: writeError.errmsg ?? 'refused by the store',
+      });
+    } else return undefined;
+  }
+  return { inserted: error.insertedCount, duplicates, rejected };
+}

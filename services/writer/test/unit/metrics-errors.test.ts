@@ -1,0 +1,115 @@
+import { MongoInvalidArgumentError, MongoNetworkError, MongoServerError } from 'mongodb';
+import { Registry } from 'prom-client';
+import { WriterMetrics } from '../../src/domain/metrics';
+import { classifyStoreError } from '../../src/domain/store-errors';
+import { StoreRejectedError, StoreUnavailableError } from '../../src/errors';
+
+describe('classifyStoreError', () => {
+  it('treats network failures, unknown codes and non-driver errors as retriable', () => {
+    for (const error of [
+      new MongoNetworkError('connection reset'),
+      new MongoServerError({ message: 'not primary', code: 10107 }),
+      new MongoServerError({ message: 'something new', code: 424242 }),
+      new Error('boom'),
+    ]) {
+      const classified = classifyStoreError(error);
+      expect(classified).toBeInstanceOf(StoreUnavailableError);
+      expect(classified.isRetriable).toBe(true);
+      expect(classified.cause).toBe(error);
+    }
+  });
+
+  it('treats refusals of the request itself as permanent', () => {
+    const tooLarge = classifyStoreError(
+      new MongoInvalidArgumentError('Document is larger than the maximum size'),
+    );
+    expect(tooLarge).toBeInstanceOf(StoreRejectedError);
+    expect(tooLarge.isRetriable).toBe(false);
+    const badValue = classifyStoreError(new MongoServerError({ message: 'invalid key', code: 2 }));
+    expect(badValue).toBeInstanceOf(StoreRejectedError);
+    expect((badValue as StoreRejectedError).code).toBe(2);
+  });
+
+  it('passes the writer errors through', () => {
+    const error = new StoreUnavailableError('x');
+    expect(classifyStoreError(error)).toBe(error);
+  });
+});
+
+describe('WriterMetrics', () => {
+  const value = async (registry: Registry, name: string) =>
+    (await registry.getSingleMetric(name)?.get())?.values;
+
+  it('computes lag in messages from the newest end offset and in seconds from the oldest unstored event', async () => {
+    const registry = new Registry();
+    let now = 10_000;
+    const metrics = new WriterMetrics(
+      registry,
+      async () => new Map([[2, '150']]),
+      () => now,
+    );
+    metrics.progress({
+      topic: 't',
+      partition: 2,
+      highWatermark: '120',
+      nextOffset: '100',
+      oldestUnstoredMs: 4_000,
+    });
+    metrics.progress({
+      topic: 't',
+      partition: 3,
+      highWatermark: '7',
+      nextOffset: '7',
+      oldestUnstoredMs: undefined,
+    });
+
+    expect(await value(registry, 'writer_consumer_lag_messages')).toEqual([
+      { labels: { topic: 't', partition: '2' }, value: 50 },
+      { labels: { topic: 't', partition: '3' }, value: 0 },
+    ]);
+    now = 12_000;
+    expect(await value(registry, 'writer_consumer_lag_seconds')).toEqual([
+      { labels: { topic: 't', partition: '2' }, value: 8 },
+      { labels: { topic: 't', partition: '3' }, value: 0 },
+    ]);
+
+    metrics.retainPartitions({ t: [3] });
+    expect((await value(registry, 'writer_consumer_lag_seconds'))?.map((v) => v.labels.partition)).toEqual([
+      '3',
+    ]);
+  });
+
+  it('falls back to the fetched high watermark when end offsets are unavailable', async () => {
+    const registry = new Registry();
+    const metrics = new WriterMetrics(registry, async () => {
+      throw new Error('broker away');
+    });
+    metrics.progress({
+      topic: 't',
+      partition: 0,
+      highWatermark: '30',
+      nextOffset: '10',
+      oldestUnstoredMs: 1,
+    });
+    expect(await value(registry, 'writer_consumer_lag_messages')).toEqual([
+      { labels: { topic: 't', partition: '0' }, value: 20 },
+    ]);
+  });
+
+  it('counts stored, duplicate and dead-lettered events', async () => {
+    const registry = new Registry();
+    const metrics = new WriterMetrics(registry);
+    metrics.stored('t', 5);
+    metrics.duplicates('t', 2);
+    metrics.duplicates('t', 0);
+    metrics.deadLettered('too-large', 1);
+    metrics.microBatch(7, 0.02);
+    metrics.retry('store events');
+    const text = await registry.metrics();
+    expect(text).toContain('writer_events_stored_total{topic="t"} 5');
+    expect(text).toContain('writer_events_duplicate_total{topic="t"} 2');
+    expect(text).toContain('writer_events_dead_lettered_total{reason="too-large"} 1');
+    expect(text).toContain('writer_micro_batch_size_count 1');
+    expect(text).toContain('writer_retries_total{operation="store events"} 1');
+  });
+});

@@ -1,15 +1,68 @@
+import cors from '@fastify/cors';
 import { observabilityPlugin, problemPlugin } from '@splitstream/shared';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify';
+import { ApiKeyStore, loadApiKeys } from './auth/api-keys';
 import type { GatewayConfig } from './config';
+import { docsPlugin } from './plugins/docs';
+import { upstreamsPlugin } from './plugins/upstreams';
+import { requestId } from './request-id';
+import { proxyRoutes } from './routes/proxy';
 
 export interface AppOptions {
   config: GatewayConfig;
 }
 
+/** Server options the gateway needs (server.ts and tests build Fastify with them). */
+export const GATEWAY_SERVER_OPTIONS = Object.freeze({
+  // The id comes from the client's X-Request-Id when it is a sane value, else a fresh UUID.
+  requestIdHeader: false,
+  genReqId: requestId,
+  requestIdLogLabel: 'requestId',
+}) satisfies FastifyServerOptions;
+
+/** Headers a browser client may read from our responses. */
+const EXPOSED_HEADERS = [
+  'X-Request-Id',
+  'Retry-After',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'Location',
+  'ETag',
+];
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'X-API-Key',
+  'Content-Type',
+  'Content-Encoding',
+  'X-Request-Id',
+  'Consistency-Token',
+];
+
 /** The gateway service as a plugin: tests register it without listening, server.ts listens. */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify) => {
+export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config }) => {
+  const apiKeys = new ApiKeyStore(loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS }));
+  if (apiKeys.size === 0)
+    fastify.log.warn('no API keys configured (API_KEYS_FILE, API_KEYS): every request gets 401');
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   await fastify.register(problemPlugin);
   await fastify.register(observabilityPlugin, { service: 'gateway' });
+  if (config.CORS_ORIGINS) {
+    const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim());
+    await fastify.register(cors, {
+      origin: origins.includes('*') ? '*' : origins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ALLOWED_HEADERS,
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+  }
+  await fastify.register(upstreamsPlugin, { config });
+  await fastify.register(docsPlugin, { config });
+  await fastify.register(proxyRoutes, { config, apiKeys });
 };
 
 export default app;

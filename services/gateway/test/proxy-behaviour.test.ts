@@ -1,0 +1,392 @@
+/**
+ * The gateway's proxy behaviour against small real upstream processes (test/fixtures/echo-upstream.js)
+ * that echo what they received and can answer slowly: header stripping, request ids, body limits,
+ * CORS, retries only where safe, timeouts, 503 without upstream. Same network path as production
+ * (undici pools over TCP to other processes); the real ingest and query are in services.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { waitFor } from '@splitstream/shared/testing';
+import { request } from 'undici';
+import {
+  bearer,
+  type ChildService,
+  freePort,
+  makeKeys,
+  metricValue,
+  type RunningGateway,
+  startEcho,
+  startGateway,
+} from './support';
+
+const { keys, json } = makeKeys('acme', 'globex');
+
+interface Echo {
+  instance: string;
+  principal: { tenant: string; scopes: string[] };
+  requestId: string;
+  headers: Record<string, string>;
+  bodyBytes: number;
+  bodySha256: string | null;
+}
+
+describe('gateway proxy behaviour (echo upstream processes)', () => {
+  const echoes: ChildService[] = [];
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    echoes.push(
+      ...(await Promise.all(['ingest-a', 'ingest-b', 'query-a', 'query-b'].map((n) => startEcho(n)))),
+    );
+    const [ia, ib, qa, qb] = echoes as [ChildService, ChildService, ChildService, ChildService];
+    gateway = await startGateway({
+      API_KEYS: json,
+      INGEST_UPSTREAMS: `${ia.url},${ib.url}`,
+      QUERY_UPSTREAMS: `${qa.url},${qb.url}`,
+    });
+    await waitFor(async () => (await fetch(`${gateway.url}/readyz`)).ok, { what: 'gateway ready' });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await Promise.all(echoes.map((e) => e.kill('SIGKILL')));
+  });
+
+  it('strips client-sent internal headers and forwards the signed principal, never the client key', async () => {
+    const response = await request(`${gateway.url}/v1/events?x=1`, {
+      headers: {
+        ...bearer(keys.readOnly),
+        'x-splitstream-tenant': 'globex',
+        'x-splitstream-scopes': 'events:admin',
+        'x-splitstream-timestamp': String(Date.now()),
+        'x-splitstream-signature': 'forged',
+        'X-Splitstream-Anything': 'dropped too',
+        'consistency-token': 'abc',
+      },
+    });
+    expect(response.statusCode).toBe(200);
+    const echo = (await response.body.json()) as Echo;
+    expect(echo.principal).toEqual({ tenant: 'acme', scopes: ['events:read'] });
+    expect(echo.headers['x-splitstream-signature']).not.toBe('forged');
+    expect(echo.headers['x-splitstream-anything']).toBeUndefined();
+    expect(echo.headers.authorization).toBeUndefined();
+    expect(echo.headers['x-api-key']).toBeUndefined();
+    expect(echo.headers['consistency-token']).toBe('abc');
+    expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
+  it('propagates the client request id end to end, or generates one', async () => {
+    const given = await request(`${gateway.url}/v1/stats`, {
+      headers: { ...bearer(keys.readOnly), 'x-request-id': 'client-id-42' },
+    });
+    expect(given.headers['x-request-id']).toBe('client-id-42');
+    expect(((await given.body.json()) as Echo).requestId).toBe('client-id-42');
+
+    for (const bad of [undefined, 'has spaces and "quotes"', 'x'.repeat(200)]) {
+      const response = await request(`${gateway.url}/v1/stats`, {
+        headers: { ...bearer(keys.readOnly), ...(bad ? { 'x-request-id': bad } : {}) },
+      });
+      const id = response.headers['x-request-id'];
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(((await response.body.json()) as Echo).requestId).toBe(id);
+    }
+    // Errors answered by the gateway itself carry it too.
+    const refused = await request(`${gateway.url}/v1/stats`, { headers: { 'x-request-id': 'no-key-7' } });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['x-request-id']).toBe('no-key-7');
+    await refused.body.dump();
+  });
+
+  it('forwards bodies byte for byte (gzip included) and refuses oversized ones before proxying', async () => {
+    const event = JSON.stringify({ specversion: '1.0', id: 'e1', source: '/t', type: 't' });
+    const ok = await request(`${gateway.url}/v1/events`, {
+      method: 'POST',
+      headers: { ...bearer(keys.writeOnly), 'content-type': 'application/cloudevents+json' },
+      body: event,
+    });
+    expect(ok.statusCode).toBe(202);
+    const echo = (await ok.body.json()) as Echo;
+    expect(echo.bodyBytes).toBe(Buffer.byteLength(event));
+    expect(echo.headers['content-type']).toBe('application/cloudevents+json');
+
+    const gzipped = gzipSync(`[${event}]`);
+    const gz = await request(`${gateway.url}/v1/events/batch`, {
+      method: 'POST',
+      headers: { ...bearer(keys.writeOnly), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipped,
+    });
+    expect(gz.statusCode).toBe(202);
+    const gzEcho = (await gz.body.json()) as Echo;
+    expect(gzEcho.bodySha256).toBe(createHash('sha256').update(gzipped).digest('hex'));
+    expect(gzEcho.headers['content-encoding']).toBe('gzip');
+
+    const before = await metricValue(gateway.url, 'gateway_upstream_requests_total', { upstream: 'ingest' });
+    const big = Buffer.alloc(gateway.config.BATCH_BODY_LIMIT_BYTES + 1, 0x20);
+    const tooLarge = await request(`${gateway.url}/v1/events/batch`, {
+      method: 'POST',
+      headers: { ...bearer(keys.writeOnly), 'content-type': 'application/json' },
+      body: big,
+    });
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.headers['content-type']).toContain('application/problem+json');
+    await tooLarge.body.dump();
+    // Without a Content-Length (chunked), the limit holds while reading.
+    const chunked = await request(`${gateway.url}/v1/events`, {
+      method: 'POST',
+      headers: { ...bearer(keys.writeOnly), 'content-type': 'application/json' },
+      body: Readable.from(
+        (function* () {
+          for (let i = 0; i < 20; i++) yield Buffer.alloc(64 * 1024, 0x20);
+        })(),
+      ),
+    });
+    expect(chunked.statusCode).toBe(413);
+    await chunked.body.dump();
+    expect(await metricValue(gateway.url, 'gateway_upstream_requests_total', { upstream: 'ingest' })).toBe(
+      before,
+    );
+  });
+
+  it('balances requests across the instances of an upstream', async () => {
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 20; i++) {
+      const response = await request(`${gateway.url}/v1/events/${i}`, { headers: bearer(keys.readOnly) });
+      const { instance } = (await response.body.json()) as Echo;
+      seen[instance] = (seen[instance] ?? 0) + 1;
+    }
+    expect(seen).toEqual({ 'query-a': 10, 'query-b': 10 });
+  });
+
+  it('answers 503 with Retry-After when no instance is available, and is not ready', async () => {
+    const dead = await freePort();
+    const lonely = await startGateway({
+      API_KEYS: json,
+      INGEST_UPSTREAMS: `http://127.0.0.1:${dead}`,
+      QUERY_UPSTREAMS: (echoes[2] as ChildService).url,
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        // First the refused connection, then the ejected instance: both are "no upstream".
+        const response = await request(`${lonely.url}/v1/events`, {
+          method: 'POST',
+          headers: { ...bearer(keys.readWrite), 'content-type': 'application/json' },
+          body: '{}',
+        });
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBe(String(lonely.config.UNAVAILABLE_RETRY_AFTER_S));
+        expect(response.headers['content-type']).toContain('application/problem+json');
+        expect(((await response.body.json()) as { detail: string }).detail).toContain('no ingest instance');
+      }
+      const ready = await waitFor(
+        async () => {
+          const r = await fetch(`${lonely.url}/readyz`);
+          return r.status === 503 ? ((await r.json()) as { checks: Record<string, string> }) : undefined;
+        },
+        { what: 'gateway not ready' },
+      );
+      expect(ready.checks.ingest).toContain('no healthy ingest instance');
+      expect(ready.checks.query).toBe('ok');
+    } finally {
+      await lonely.close();
+    }
+  });
+
+  it('retries a refused connection on another instance, for writes too, and ejects the dead one', async () => {
+    const [ia, , qa] = echoes as [ChildService, ChildService, ChildService];
+    const doomed = await startEcho('doomed');
+    const mixed = await startGateway({
+      API_KEYS: json,
+      HEALTH_CHECK_INTERVAL_MS: '60000', // after the first round, only the passive ejection is at work
+      INGEST_UPSTREAMS: `${doomed.url},${ia.url}`,
+      QUERY_UPSTREAMS: `${doomed.url},${qa.url}`,
+    });
+    try {
+      await waitFor(async () => (await fetch(`${mixed.url}/readyz`)).ok, { what: 'gateway ready' });
+      await doomed.kill('SIGKILL');
+      const statuses = [];
+      for (let i = 0; i < 6; i++) {
+        const post = await request(`${mixed.url}/v1/events`, {
+          method: 'POST',
+          headers: { ...bearer(keys.readWrite), 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const get = await request(`${mixed.url}/v1/events`, { headers: bearer(keys.readWrite) });
+        statuses.push(post.statusCode, get.statusCode);
+        await Promise.all([post.body.dump(), get.body.dump()]);
+      }
+      expect(new Set(statuses)).toEqual(new Set([200, 202]));
+      const labels = { instance: doomed.url, reason: 'connection-refused' };
+      expect(await metricValue(mixed.url, 'gateway_upstream_ejections_total', labels)).toBe(2);
+      expect(await metricValue(mixed.url, 'gateway_upstream_retries_total', {})).toBe(2);
+    } finally {
+      await mixed.close();
+    }
+  });
+
+  it('does not answer CORS preflights unless configured, and allows configured origins', async () => {
+    const preflight = (url: string, origin: string) =>
+      request(`${url}/v1/events`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    const none = await preflight(gateway.url, 'https://app.example');
+    expect(none.headers['access-control-allow-origin']).toBeUndefined();
+    await none.body.dump();
+
+    const withCors = await startGateway({
+      API_KEYS: json,
+      CORS_ORIGINS: 'https://app.example',
+      INGEST_UPSTREAMS: (echoes[0] as ChildService).url,
+      QUERY_UPSTREAMS: (echoes[2] as ChildService).url,
+    });
+    try {
+      const allowed = await preflight(withCors.url, 'https://app.example');
+      expect(allowed.statusCode).toBe(204);
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(String(allowed.headers['access-control-allow-headers']).toLowerCase()).toContain(
+        'authorization',
+      );
+      await allowed.body.dump();
+      const other = await preflight(withCors.url, 'https://evil.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      await other.body.dump();
+      const actual = await request(`${withCors.url}/v1/events`, {
+        headers: { ...bearer(keys.readOnly), origin: 'https://app.example' },
+      });
+      expect(actual.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(String(actual.headers['access-control-expose-headers'])).toContain('X-Request-Id');
+      await actual.body.dump();
+    } finally {
+      await withCors.close();
+    }
+  });
+});
+
+describe('gateway failure handling (upstream processes killed)', () => {
+  const echoes: ChildService[] = [];
+  afterAll(async () => {
+    await Promise.all(echoes.map((e) => e.kill('SIGKILL')));
+  });
+
+  /** The instance a request in flight went to, read from the gateway's pending gauge. */
+  async function busyInstance(gateway: RunningGateway, upstream: string, candidates: ChildService[]) {
+    return waitFor(
+      async () => {
+        for (const candidate of candidates) {
+          if (
+            (await metricValue(gateway.url, 'gateway_upstream_pending', {
+              upstream,
+              instance: candidate.url,
+            })) > 0
+          ) {
+            return candidate;
+          }
+        }
+        return undefined;
+      },
+      { what: 'a request in flight' },
+    );
+  }
+
+  it('never replays a write that may have reached the instance, but replays a read', async () => {
+    const started = await Promise.all(['w-a', 'w-b', 'r-a', 'r-b'].map((n) => startEcho(n)));
+    echoes.push(...started);
+    const [wa, wb, ra, rb] = started as [ChildService, ChildService, ChildService, ChildService];
+    const gateway = await startGateway({
+      API_KEYS: json,
+      INGEST_UPSTREAMS: `${wa.url},${wb.url}`,
+      QUERY_UPSTREAMS: `${ra.url},${rb.url}`,
+    });
+    try {
+      const post = request(`${gateway.url}/v1/events?delayMs=3000`, {
+        method: 'POST',
+        headers: { ...bearer(keys.readWrite), 'content-type': 'application/json' },
+        body: '{"n":1}',
+      });
+      const victim = await busyInstance(gateway, 'ingest', [wa, wb]);
+      const survivor = victim === wa ? wb : wa;
+      await victim.kill('SIGKILL');
+      const postResponse = await post;
+      expect(postResponse.statusCode).toBe(502);
+      expect(postResponse.headers['content-type']).toContain('application/problem+json');
+      await postResponse.body.dump();
+      // The surviving instance never saw the write.
+      const survivorMetrics = await (await fetch(`${survivor.url}/metrics`)).text();
+      expect(survivorMetrics).not.toContain('method="POST"');
+
+      const get = request(`${gateway.url}/v1/events?delayMs=1000`, { headers: bearer(keys.readWrite) });
+      const reader = await busyInstance(gateway, 'query', [ra, rb]);
+      await reader.kill('SIGKILL');
+      const getResponse = await get;
+      expect(getResponse.statusCode).toBe(200);
+      expect(((await getResponse.body.json()) as Echo).instance).toBe(reader === ra ? 'r-b' : 'r-a');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('answers 504 when the instance does not answer in time, without trying another', async () => {
+    const [a, b] = await Promise.all(['t-a', 't-b'].map((n) => startEcho(n)));
+    echoes.push(a as ChildService, b as ChildService);
+    const gateway = await startGateway({
+      API_KEYS: json,
+      UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+      INGEST_UPSTREAMS: (a as ChildService).url,
+      QUERY_UPSTREAMS: `${(a as ChildService).url},${(b as ChildService).url}`,
+    });
+    try {
+      const response = await request(`${gateway.url}/v1/events?delayMs=2000`, {
+        headers: bearer(keys.readOnly),
+      });
+      expect(response.statusCode).toBe(504);
+      await response.body.dump();
+      expect(await metricValue(gateway.url, 'gateway_upstream_requests_total', { outcome: 'error' })).toBe(1);
+      expect(await metricValue(gateway.url, 'gateway_upstream_retries_total', {})).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('ejects an instance that stops, and readmits it when it passes its health check again', async () => {
+    const [a, b] = (await Promise.all(['e-a', 'e-b'].map((n) => startEcho(n)))) as [
+      ChildService,
+      ChildService,
+    ];
+    echoes.push(a, b);
+    const gateway = await startGateway({
+      API_KEYS: json,
+      INGEST_UPSTREAMS: a.url,
+      QUERY_UPSTREAMS: `${a.url},${b.url}`,
+    });
+    const available = (url: string) =>
+      metricValue(gateway.url, 'gateway_upstream_available', { upstream: 'query', instance: url });
+    try {
+      await b.kill('SIGKILL');
+      await waitFor(async () => (await available(b.url)) === 0, { what: 'ejection' });
+      for (let i = 0; i < 10; i++) {
+        const response = await request(`${gateway.url}/v1/events`, { headers: bearer(keys.readOnly) });
+        expect(response.statusCode).toBe(200);
+        expect(((await response.body.json()) as Echo).instance).toBe('e-a');
+      }
+      const restarted = await startEcho('e-b2', b.port);
+      echoes.push(restarted);
+      await waitFor(async () => (await available(b.url)) === 1, { what: 'readmission' });
+      expect(
+        await metricValue(gateway.url, 'gateway_upstream_readmissions_total', { instance: b.url }),
+      ).toBeGreaterThanOrEqual(1);
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const response = await request(`${gateway.url}/v1/events`, { headers: bearer(keys.readOnly) });
+        seen.add(((await response.body.json()) as Echo).instance);
+      }
+      expect(seen).toEqual(new Set(['e-a', 'e-b2']));
+    } finally {
+      await gateway.close();
+    }
+  });
+});

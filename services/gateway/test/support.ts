@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { loggerOptions, SCOPES } from '@splitstream/shared';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { app, GATEWAY_SERVER_OPTIONS } from '../src/app';
+import { hashApiKey } from '../src/auth/api-keys';
+import { type GatewayConfig, loadGatewayConfig } from '../src/config';
+
+export const SECRET = `gateway-test-${randomBytes(8).toString('hex')}`;
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/** A free loopback port: listen on 0, read it, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface TestKey {
+  key: string;
+  id: string;
+  tenant: string;
+  scopes: string[];
+  rateLimit?: number;
+}
+
+/** API keys for a test: plaintext for the client, hashed records for the gateway. */
+export function makeKeys(tenant: string, otherTenant: string) {
+  const make = (id: string, t: string, scopes: string[], rateLimit?: number): TestKey => ({
+    key: `sk_test_${randomBytes(16).toString('hex')}`,
+    id,
+    tenant: t,
+    scopes,
+    ...(rateLimit ? { rateLimit } : {}),
+  });
+  const keys = {
+    readWrite: make('rw', tenant, [SCOPES.read, SCOPES.write]),
+    readOnly: make('ro', tenant, [SCOPES.read]),
+    writeOnly: make('wo', tenant, [SCOPES.write]),
+    other: make('other', otherTenant, [SCOPES.read, SCOPES.write]),
+    limited: make('limited', tenant, [SCOPES.read, SCOPES.write], 5),
+  };
+  const records = Object.values(keys).map((k) => ({
+    id: k.id,
+    hash: hashApiKey(k.key),
+    tenant: k.tenant,
+    scopes: k.scopes,
+    ...(k.rateLimit ? { rateLimit: k.rateLimit } : {}),
+  }));
+  return { keys, json: JSON.stringify(records) };
+}
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  url: string;
+  config: GatewayConfig;
+  close(): Promise<void>;
+}
+
+/** The gateway app on port 0 (tests of the network path talk to it over real HTTP). */
+export async function startGateway(env: Record<string, string>): Promise<RunningGateway> {
+  const config = loadGatewayConfig({
+    INTERNAL_AUTH_SECRET: SECRET,
+    HEALTH_CHECK_INTERVAL_MS: '200',
+    EJECTION_MIN_MS: '300',
+    LOG_LEVEL: process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const server = Fastify({ ...GATEWAY_SERVER_OPTIONS, logger: loggerOptions('gateway', config.LOG_LEVEL) });
+  await server.register(app, { config });
+  const address = await server.listen({ host: '127.0.0.1', port: 0 });
+  return { app: server, url: address, config, close: () => server.close() };
+}
+
+export interface ChildService {
+  name: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Spawns a node script with env; resolves when GET /readyz answers 200. */
+export async function spawnService(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  { port, readyTimeoutMs = 30_000 }: { port?: number; readyTimeoutMs?: number } = {},
+): Promise<ChildService> {
+  const chosen = port ?? (await freePort());
+  const child = spawn(process.execPath, [script], {
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      INTERNAL_AUTH_SECRET: SECRET,
+      ...env,
+      PORT: String(chosen),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${chosen}`;
+  const deadline = Date.now() + readyTimeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output}`);
+    try {
+      const response = await fetch(`${url}/readyz`);
+      if (response.ok) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} not ready after ${readyTimeoutMs} ms: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    name,
+    url,
+    port: chosen,
+    child,
+    output: () => output,
+    exited,
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export const ECHO_UPSTREAM = join(__dirname, 'fixtures', 'echo-upstream.js');
+
+export function startEcho(name: string, port?: number): Promise<ChildService> {
+  return spawnService(name, ECHO_UPSTREAM, { NAME: name }, port === undefined ? {} : { port });
+}
+
+export function bearer(key: TestKey): Record<string, string> {
+  return { authorization: `Bearer ${key.key}` };
+}
+
+export async function metricValue(
+  url: string,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}

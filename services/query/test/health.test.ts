@@ -1,16 +1,27 @@
-import Fastify from 'fastify';
-import { app } from '../src/app';
-import { loadQueryConfig } from '../src/config';
+import { buildApp } from './helpers';
 
 describe('query health', () => {
-  it('answers /healthz and exposes /metrics', async () => {
-    const server = Fastify();
-    await server.register(app, { config: loadQueryConfig({}) });
-    const health = await server.inject('/healthz');
-    expect(health.statusCode).toBe(200);
-    expect(health.json()).toEqual({ status: 'ok' });
-    const metrics = await server.inject('/metrics');
-    expect(metrics.body).toContain('http_request_duration_seconds');
-    await server.close();
+  it('answers /healthz, /readyz (the store answers) and exposes its metrics', async () => {
+    const { server } = await buildApp();
+    try {
+      const health = await server.inject('/healthz');
+      expect(health.statusCode).toBe(200);
+      expect(health.json()).toEqual({ status: 'ok' });
+      const ready = await server.inject('/readyz');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toEqual({ status: 'ready', checks: { store: 'ok' } });
+      const metrics = await server.inject('/metrics');
+      for (const name of [
+        'http_request_duration_seconds',
+        'query_read_duration_seconds',
+        'query_consistency_waits_total',
+        'query_store_fallbacks_total',
+        'query_store_endpoint_up{endpoint="replica",service="query"} 1',
+      ]) {
+        expect(metrics.body).toContain(name);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,0 +1,91 @@
+import { ConflictError, identityKey, STORE, type StoredEvent } from '@splitstream/shared';
+import type { Db, Filter } from 'mongodb';
+import { afterPosition, type CursorPosition, ORDER, type Order } from './cursor';
+import { rangeFilter, type TimeRange } from './time-range';
+
+export interface EventsQuery {
+  tenant: string;
+  type?: string;
+  source?: string;
+  subject?: string;
+  range: TimeRange;
+  limit: number;
+  order: Order;
+  after?: CursorPosition;
+}
+
+/**
+ * The find filter for a page. The tenant equality comes first and every filter value is a plain
+ * string or Date placed under a field name we chose, so no client value can act as an operator.
+ */
+export function eventsFilter(query: EventsQuery): Filter<StoredEvent> {
+  const filter: Record<string, unknown> = { tenant: query.tenant };
+  if (query.type !== undefined) filter.type = query.type;
+  if (query.source !== undefined) filter.source = query.source;
+  if (query.subject !== undefined) filter.subject = query.subject;
+  const and: Record<string, unknown>[] = [];
+  const time = rangeFilter(query.range);
+  if (time) and.push({ time });
+  if (query.after) and.push(afterPosition('time', query.after, query.order));
+  if (and.length > 0) filter.$and = and;
+  return filter as Filter<StoredEvent>;
+}
+
+export function eventsSort(order: Order): { time: 1 | -1; _id: 1 | -1 } {
+  const direction = order === ORDER.asc ? 1 : -1;
+  return { time: direction, _id: direction };
+}
+
+export interface Page<T> {
+  docs: T[];
+  /** Position after the last returned document, when more may follow. */
+  next: CursorPosition | undefined;
+}
+
+/** One keyset page: asks for limit + 1 to know whether another page exists without counting. */
+export async function findEvents(db: Db, query: EventsQuery): Promise<Page<StoredEvent>> {
+  const docs = await db
+    .collection<StoredEvent>(STORE.collections.events)
+    .find(eventsFilter(query))
+    .sort(eventsSort(query.order))
+    .limit(query.limit + 1)
+    .toArray();
+  const more = docs.length > query.limit;
+  if (more) docs.length = query.limit;
+  const last = docs.at(-1);
+  return { docs, next: more && last ? { time: last.time, id: last._id } : undefined };
+}
+
+/** How many sources a 409 names at most (an id shared by more is reported as truncated). */
+export const MAX_SOURCES_NAMED = 100;
+
+/**
+ * One event by id within the tenant. With `source` the identity is complete and the lookup is by
+ * primary key; without it an id several sources share is ambiguous: 409 naming them.
+ */
+export async function findEvent(
+  db: Db,
+  tenant: string,
+  id: string,
+  source: string | undefined,
+): Promise<StoredEvent | undefined> {
+  const events = db.collection<StoredEvent>(STORE.collections.events);
+  if (source !== undefined) {
+    return (await events.findOne({ _id: identityKey(tenant, source, id), tenant })) ?? undefined;
+  }
+  // One round trip in the common case (zero or one match); a second only to name the sources.
+  const matches = await events.find({ tenant, id }).limit(2).toArray();
+  if (matches.length < 2) return matches[0];
+  const sources = await events
+    .find({ tenant, id }, { projection: { _id: 0, source: 1 } })
+    .sort({ source: 1 })
+    .limit(MAX_SOURCES_NAMED + 1)
+    .toArray();
+  const names = sources.slice(0, MAX_SOURCES_NAMED).map((s) => s.source);
+  const truncated = sources.length > MAX_SOURCES_NAMED;
+  throw new ConflictError(
+    `event id ${JSON.stringify(id)} is used by ${truncated ? 'more than ' : ''}${names.length} sources: ` +
+      `${names.join(', ')}; pass source to choose one`,
+    { extensions: { sources: names, ...(truncated ? { sourcesTruncated: true } : {}) } },
+  );
+}

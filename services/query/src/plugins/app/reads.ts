@@ -1,0 +1,168 @@
+import { type ConsistencyToken, decodeToken, ValidationError } from '@splitstream/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Db } from 'mongodb';
+import { Counter, Histogram } from 'prom-client';
+import type { QueryConfig } from '../../config';
+import {
+  CheckpointCache,
+  type CheckpointView,
+  ConsistencyTimeout,
+  waitForToken,
+} from '../../domain/checkpoints';
+import type { ServedBy } from '../../domain/endpoints';
+
+/** Response headers that say where a read came from and how fresh it is (documented in OpenAPI). */
+export const READ_HEADERS = Object.freeze({
+  servedBy: 'splitstream-served-by',
+  checkpointTime: 'splitstream-checkpoint-time',
+  checkpointAge: 'splitstream-checkpoint-age',
+  consistencyToken: 'consistency-token',
+});
+
+export interface ConsistencyParams {
+  after?: string;
+  maxWaitMs?: number;
+}
+
+export interface ReadService {
+  /**
+   * Runs `operation` on the replica (the primary when the replica is unavailable), first waiting,
+   * when the request carries a consistency token, until that endpoint has applied it; then sets the
+   * freshness headers of the endpoint that answered.
+   */
+  serve<T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    params: ConsistencyParams,
+    operation: (db: Db) => Promise<T>,
+  ): Promise<T>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    reads: ReadService;
+  }
+}
+
+export const readsPlugin = fp(
+  async (app: FastifyInstance, options: { config: QueryConfig }) => {
+    const { config } = options;
+    const caches = new Map<ServedBy, CheckpointCache>([
+      [app.store.replica.name, new CheckpointCache(app.store.replica.db)],
+      [app.store.primary.name, new CheckpointCache(app.store.primary.db)],
+    ]);
+    const readDuration = new Histogram({
+      name: 'query_read_duration_seconds',
+      help: 'Store read latency (including any read-your-writes wait) by route and the endpoint that served it',
+      labelNames: ['route', 'served_by'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [app.metrics],
+    });
+    const waits = new Counter({
+      name: 'query_consistency_waits_total',
+      help: 'Reads with a consistency token by outcome: satisfied at once, after waiting, or timed out (503)',
+      labelNames: ['outcome'],
+      registers: [app.metrics],
+    });
+    const waitDuration = new Histogram({
+      name: 'query_consistency_wait_seconds',
+      help: 'Time reads with a consistency token waited for the endpoint to apply it',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [app.metrics],
+    });
+
+    const tokenOf = (request: FastifyRequest, params: ConsistencyParams): ConsistencyToken | undefined => {
+      const header = request.headers[READ_HEADERS.consistencyToken];
+      const [value, field] =
+        params.after !== undefined
+          ? [params.after, 'querystring.after']
+          : [typeof header === 'string' ? header : undefined, `headers.${READ_HEADERS.consistencyToken}`];
+      if (value === undefined) return undefined;
+      let token: ConsistencyToken;
+      try {
+        token = decodeToken(value);
+      } catch (error) {
+        throw new ValidationError(`${field}: the consistency token is not one this service issued`, {
+          cause: error,
+          errors: [{ field, message: 'is not a valid consistency token' }],
+        });
+      }
+      if (token.topic !== config.KAFKA_TOPIC) {
+        throw new ValidationError(
+          `${field}: the consistency token is for topic ${token.topic}, this service reads ${config.KAFKA_TOPIC}`,
+          {
+            errors: [{ field, message: `is for another topic than ${config.KAFKA_TOPIC}` }],
+          },
+        );
+      }
+      return token;
+    };
+
+    const setFreshness = (reply: FastifyReply, servedBy: ServedBy, view: CheckpointView | undefined) => {
+      reply.header(READ_HEADERS.servedBy, servedBy);
+      // Before the writer stored any checkpoint there is no freshness to report: the headers are absent.
+      if (view?.newest) {
+        reply.header(READ_HEADERS.checkpointTime, view.newest.toISOString());
+        reply.header(READ_HEADERS.checkpointAge, String(Math.max(0, Date.now() - view.newest.getTime())));
+      }
+    };
+
+    const service: ReadService = {
+      async serve(request, reply, params, operation) {
+        const token = tokenOf(request, params);
+        const maxWaitMs = params.maxWaitMs ?? config.READ_MAX_WAIT_MS;
+        const started = performance.now();
+        const deadline = Date.now() + maxWaitMs;
+        const route = request.routeOptions.url ?? 'unmatched';
+        let waited = 0;
+        let lookups = 0;
+        let servedBy: ServedBy | undefined;
+        try {
+          const routed = await app.store.read(async (endpoint) => {
+            servedBy = endpoint.name;
+            const cache = caches.get(endpoint.name) as CheckpointCache;
+            let applied: CheckpointView | undefined;
+            if (token) {
+              const waitStarted = performance.now();
+              const lookup = () => {
+                lookups += 1;
+                return cache.get(token.topic, 0);
+              };
+              applied = await waitForToken(lookup, token, {
+                deadline,
+                pollMs: config.CONSISTENCY_POLL_MS,
+                maxWaitMs,
+              });
+              waited += performance.now() - waitStarted;
+            }
+            const [value, view] = await Promise.all([
+              operation(endpoint.db),
+              applied ?? cache.get(config.KAFKA_TOPIC, config.FRESHNESS_CACHE_MS),
+            ]);
+            return { value, view };
+          });
+          servedBy = routed.servedBy;
+          if (token) {
+            waits.inc({ outcome: lookups <= 1 ? 'immediate' : 'waited' });
+            waitDuration.observe(waited / 1000);
+          }
+          setFreshness(reply, routed.servedBy, routed.value.view);
+          return routed.value.value;
+        } catch (error) {
+          if (error instanceof ConsistencyTimeout) {
+            waits.inc({ outcome: 'timeout' });
+            waitDuration.observe(maxWaitMs / 1000);
+          }
+          if (servedBy) reply.header(READ_HEADERS.servedBy, servedBy);
+          throw error;
+        } finally {
+          if (servedBy)
+            readDuration.observe({ route, served_by: servedBy }, (performance.now() - started) / 1000);
+        }
+      },
+    };
+    app.decorate('reads', service);
+  },
+  { name: 'query-reads', dependencies: ['query-store', 'splitstream-observability'] },
+);

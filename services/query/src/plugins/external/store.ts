@@ -1,0 +1,97 @@
+import { createReadClient, createWriteClient, STORE } from '@splitstream/shared';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Gauge } from 'prom-client';
+import type { QueryConfig } from '../../config';
+import { Endpoint, ReadRouter, SERVED_BY } from '../../domain/endpoints';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: ReadRouter;
+  }
+}
+
+/**
+ * The two store endpoints and the router between them. Both clients heartbeat their endpoint, so a
+ * stopped endpoint is noticed (and a recovered one taken back) without a read having to fail first.
+ */
+export const storePlugin = fp(
+  async (app: FastifyInstance, options: { config: QueryConfig }) => {
+    const { config } = options;
+    const monitoring = { heartbeatFrequencyMS: config.STORE_HEARTBEAT_MS };
+    const replicaClient = createReadClient(config.MONGO_READ_URI, {
+      ...monitoring,
+      serverSelectionTimeoutMS: config.REPLICA_SELECTION_TIMEOUT_MS,
+    });
+    const primaryClient = createWriteClient(config.MONGO_WRITE_URI, {
+      ...monitoring,
+      serverSelectionTimeoutMS: config.PRIMARY_SELECTION_TIMEOUT_MS,
+    });
+
+    const up = new Gauge({
+      name: 'query_store_endpoint_up',
+      help: 'Whether the store endpoint is considered usable for reads (1) or not (0)',
+      labelNames: ['endpoint'],
+      registers: [app.metrics],
+    });
+    const fallbacks = new Counter({
+      name: 'query_store_fallbacks_total',
+      help: 'Reads that failed on the read endpoint and were retried on the primary',
+      registers: [app.metrics],
+    });
+    const report = (endpoint: Endpoint) => {
+      up.set({ endpoint: endpoint.name }, endpoint.usable ? 1 : 0);
+      app.log.info({ endpoint: endpoint.name, usable: endpoint.usable }, 'store endpoint state changed');
+    };
+    // An operation failure holds an endpoint out for two heartbeats: by then the monitor knows better.
+    const holdMs = 2 * config.STORE_HEARTBEAT_MS;
+    const replica = new Endpoint(SERVED_BY.replica, replicaClient, STORE.database, holdMs, report);
+    const primary = new Endpoint(SERVED_BY.primary, primaryClient, STORE.database, holdMs, report);
+    up.set({ endpoint: replica.name }, 1);
+    up.set({ endpoint: primary.name }, 1);
+    const router = new ReadRouter(replica, primary, (from, error) => {
+      fallbacks.inc();
+      app.log.warn(
+        { endpoint: from.name, err: error },
+        'read endpoint unavailable, reading from the primary',
+      );
+    });
+
+    // Start without failing when an endpoint is down: reads fall back, /readyz reports it, and a
+    // background loop keeps connecting until the endpoint answers (then the driver's monitor takes over).
+    let closing = false;
+    const timers = new Set<NodeJS.Timeout>();
+    const connectLater = (endpoint: Endpoint) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (closing) return;
+        endpoint.client.connect().catch(() => connectLater(endpoint));
+      }, config.STORE_HEARTBEAT_MS);
+      timer.unref();
+      timers.add(timer);
+    };
+    await Promise.all(
+      [replica, primary].map((endpoint) =>
+        endpoint.client.connect().catch((error: unknown) => {
+          app.log.warn({ endpoint: endpoint.name, err: error }, 'store endpoint unreachable at start');
+          connectLater(endpoint);
+        }),
+      ),
+    );
+
+    app.decorate('store', router);
+    // Ready when either endpoint answers: reads are served as long as one does.
+    app.addReadinessCheck('store', async () => {
+      const ping = (endpoint: Endpoint) => endpoint.db.command({ ping: 1 }).then(() => endpoint.name);
+      await Promise.any([ping(replica), ping(primary)]).catch(() => {
+        throw new Error('neither the read endpoint nor the primary answers');
+      });
+    });
+    app.addHook('onClose', async () => {
+      closing = true;
+      for (const timer of timers) clearTimeout(timer);
+      await Promise.allSettled([replicaClient.close(), primaryClient.close()]);
+    });
+  },
+  { name: 'query-store', dependencies: ['splitstream-observability'] },
+);

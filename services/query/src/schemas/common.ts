@@ -1,0 +1,92 @@
+import { Type } from '@sinclair/typebox';
+import { encodeToken, problemResponse, RFC3339_PATTERN } from '@splitstream/shared';
+import type { QueryConfig } from '../config';
+import { READ_HEADERS } from '../plugins/app/reads';
+
+export const TAGS = Object.freeze({ events: 'events', stats: 'stats', deadLetters: 'dead letters' });
+
+export const DateTime = (description: string, example: string) =>
+  Type.String({ pattern: RFC3339_PATTERN, description, examples: [example] });
+
+const EXAMPLE_TOKEN = encodeToken({ topic: 'events', offsets: { '0': '1041', '3': '77' } });
+
+/** Read-your-writes parameters every read route accepts. */
+export function consistencyQuery(config: QueryConfig) {
+  return {
+    after: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description:
+          'Consistency token from ingest: answer only once the store this read uses has applied those writes ' +
+          '(same as the Consistency-Token header)',
+        examples: [EXAMPLE_TOKEN],
+      }),
+    ),
+    maxWaitMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: config.READ_MAX_WAIT_CAP_MS,
+        default: config.READ_MAX_WAIT_MS,
+        description: 'How long to wait for the token to be applied before answering 503',
+        examples: [2000],
+      }),
+    ),
+  };
+}
+
+export const ConsistencyHeaders = Type.Object({
+  [READ_HEADERS.consistencyToken]: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: 'Consistency token, as the `after` parameter',
+    }),
+  ),
+});
+
+/** Response headers every read carries. */
+export const FRESHNESS_HEADERS = {
+  'Splitstream-Served-By': {
+    type: 'string',
+    enum: ['replica', 'primary'],
+    description: 'Which store endpoint answered: the replica, or the primary when no replica was available',
+  },
+  'Splitstream-Checkpoint-Time': {
+    type: 'string',
+    format: 'date-time',
+    description:
+      'Time of the newest writer checkpoint visible on the endpoint that answered (absent before the writer ' +
+      'stored any): every event accepted before it is visible',
+  },
+  'Splitstream-Checkpoint-Age': {
+    type: 'integer',
+    description:
+      'Milliseconds between that checkpoint and the answer: replication lag plus writer idle time, ' +
+      'an upper bound of how stale the answer can be',
+  },
+} as const;
+
+export const RETRY_AFTER_HEADER = {
+  'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' },
+} as const;
+
+/** The error responses of every read route; 404 and 409 only where they can happen. */
+export function readErrors(extra: { notFound?: string; conflict?: string } = {}) {
+  return {
+    400: problemResponse('A parameter is unknown or invalid; `errors` names each one'),
+    401: problemResponse('Missing or invalid credentials'),
+    403: problemResponse('The API key lacks the events:read scope'),
+    ...(extra.notFound ? { 404: problemResponse(extra.notFound) } : {}),
+    ...(extra.conflict ? { 409: problemResponse(extra.conflict) } : {}),
+    503: problemResponse(
+      'The store has not applied the consistency token within maxWaitMs, or no store endpoint answers',
+      RETRY_AFTER_HEADER,
+    ),
+  };
+}
+
+/** A 200 response with the freshness headers. */
+export function readResponse<T>(description: string, schema: T) {
+  return { description, headers: FRESHNESS_HEADERS, content: { 'application/json': { schema } } };
+}

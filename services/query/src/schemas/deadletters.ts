@@ -1,0 +1,81 @@
+import { Type } from '@sinclair/typebox';
+import type { QueryConfig } from '../config';
+import { ORDER } from '../domain/cursor';
+import { ConsistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
+import { PAGE_LIMITS } from './events';
+
+const DeadLetterItem = Type.Object(
+  {
+    id: Type.Optional(Type.String({ description: 'Event id, when the message could be read' })),
+    source: Type.Optional(Type.String()),
+    type: Type.Optional(Type.String()),
+    reason: Type.String({ description: 'Why the event could not be stored' }),
+    deadLetteredAt: Type.String({ format: 'date-time' }),
+    topic: Type.String(),
+    partition: Type.Integer(),
+    offset: Type.String(),
+    key: Type.Union([Type.String(), Type.Null()], { description: 'Kafka message key' }),
+    headers: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+      description: 'Kafka message headers',
+    }),
+    value: Type.Union([Type.String(), Type.Null()], {
+      description: 'The original Kafka message value (text as stored; bytes as base64)',
+    }),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        id: 'b7a8f0c2-1',
+        source: '/shop/checkout',
+        type: 'com.example.order.created',
+        reason: 'document too large for the store',
+        deadLetteredAt: '2026-11-26T10:00:01.000Z',
+        topic: 'events',
+        partition: 3,
+        offset: '1041',
+        key: 'acme/order-1042',
+        headers: { 'content-type': 'application/cloudevents+json', 'splitstream-tenant': 'acme' },
+        value: '{"specversion":"1.0","id":"b7a8f0c2-1"}',
+      },
+    ],
+  },
+);
+
+export function listDeadLettersSchema(config: QueryConfig) {
+  return {
+    tags: [TAGS.deadLetters],
+    summary: 'List dead letters',
+    description:
+      'Events of your tenant that could not be stored, with the reason and the original message, in keyset pages ' +
+      'by dead-letter time (newest first by default).',
+    querystring: Type.Object(
+      {
+        since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
+        until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
+        limit: Type.Optional(
+          Type.Integer({ minimum: PAGE_LIMITS.min, maximum: PAGE_LIMITS.max, default: PAGE_LIMITS.default }),
+        ),
+        order: Type.Optional(
+          Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], { default: ORDER.desc }),
+        ),
+        cursor: Type.Optional(
+          Type.String({ minLength: 1, maxLength: 1024, description: 'nextCursor of the previous page' }),
+        ),
+        ...consistencyQuery(config),
+      },
+      { additionalProperties: false },
+    ),
+    headers: ConsistencyHeaders,
+    response: {
+      200: readResponse(
+        'A page of dead letters',
+        Type.Object(
+          { items: Type.Array(DeadLetterItem), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+      ),
+      ...readErrors(),
+    },
+  };
+}

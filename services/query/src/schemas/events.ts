@@ -1,0 +1,192 @@
+import { Type } from '@sinclair/typebox';
+import { CloudEventSchema, EVENT_LIMITS } from '@splitstream/shared';
+import type { QueryConfig } from '../config';
+import { ORDER } from '../domain/cursor';
+import { METADATA_FIELD } from '../domain/items';
+import { EVENT_STATUS } from '../domain/status';
+import { ConsistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
+
+/** Page size bounds from the public API contract. */
+export const PAGE_LIMITS = Object.freeze({ min: 1, max: 1000, default: 100 });
+
+const EventMetadata = Type.Object(
+  {
+    receivedAt: Type.String({ format: 'date-time', description: 'When ingest accepted the event' }),
+    storedAt: Type.String({ format: 'date-time', description: 'When the writer stored it' }),
+    topic: Type.String(),
+    partition: Type.Integer(),
+    offset: Type.String({ description: 'Kafka offset (int64 as a decimal string)' }),
+  },
+  { description: 'Where and when Splitstream stored the event' },
+);
+
+const EXAMPLE_EVENT = CloudEventSchema.examples?.[0] ?? {};
+
+/**
+ * An event as ingested (attributes, extensions, data) plus our metadata under `_splitstream`: a name
+ * no CloudEvents attribute can have (they are lower-case letters and digits), so nothing collides.
+ */
+export const EventItem = Type.Object(
+  { ...CloudEventSchema.properties, [METADATA_FIELD]: EventMetadata },
+  {
+    additionalProperties: true,
+    description:
+      'The CloudEvent exactly as ingested (extension attributes included), plus _splitstream metadata',
+    examples: [
+      {
+        ...EXAMPLE_EVENT,
+        [METADATA_FIELD]: {
+          receivedAt: '2026-11-26T10:00:00.120Z',
+          storedAt: '2026-11-26T10:00:00.180Z',
+          topic: 'events',
+          partition: 3,
+          offset: '1041',
+        },
+      },
+    ],
+  },
+);
+
+const exact = (name: string, maxLength: number, example: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength,
+    description: `Only events whose ${name} equals this value exactly (no patterns, no operators)`,
+    examples: [example],
+  });
+
+const NextCursor = Type.Union([Type.String(), Type.Null()], {
+  description: 'Pass as `cursor` to get the next page; null on the last page',
+});
+
+export function listEventsSchema(config: QueryConfig) {
+  return {
+    tags: [TAGS.events],
+    summary: 'List events',
+    description:
+      'Events of your tenant by event time, filtered by exact type/source/subject and a time range, in keyset ' +
+      'pages: a page never repeats or skips an event, even while new ones arrive.',
+    querystring: Type.Object(
+      {
+        type: Type.Optional(exact('type', EVENT_LIMITS.maxTypeLength, 'com.example.order.created')),
+        source: Type.Optional(exact('source', 2048, '/shop/checkout')),
+        subject: Type.Optional(exact('subject', 1024, 'order-1042')),
+        since: Type.Optional(
+          DateTime('Event time lower bound, inclusive (RFC 3339)', '2026-11-26T00:00:00Z'),
+        ),
+        until: Type.Optional(
+          DateTime('Event time upper bound, exclusive (RFC 3339)', '2026-11-27T00:00:00Z'),
+        ),
+        limit: Type.Optional(
+          Type.Integer({ minimum: PAGE_LIMITS.min, maximum: PAGE_LIMITS.max, default: PAGE_LIMITS.default }),
+        ),
+        order: Type.Optional(
+          Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], {
+            default: ORDER.asc,
+            description: 'By event time (then identity)',
+          }),
+        ),
+        cursor: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 1024,
+            description: 'nextCursor of the previous page (opaque)',
+          }),
+        ),
+        ...consistencyQuery(config),
+      },
+      { additionalProperties: false },
+    ),
+    headers: ConsistencyHeaders,
+    response: {
+      200: readResponse(
+        'A page of events',
+        Type.Object(
+          { items: Type.Array(EventItem), nextCursor: NextCursor },
+          { additionalProperties: false },
+        ),
+      ),
+      ...readErrors(),
+    },
+  };
+}
+
+const EventIdParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength, examples: ['b7a8f0c2-1'] }) },
+  { additionalProperties: false },
+);
+
+const SourceParam = Type.Optional(
+  Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    description: 'The event source: completes the identity (source, id) when several sources use the id',
+    examples: ['/shop/checkout'],
+  }),
+);
+
+export function getEventSchema(config: QueryConfig) {
+  return {
+    tags: [TAGS.events],
+    summary: 'Get one event',
+    description:
+      'One event of your tenant by id (and source). An id several sources use, asked without source, is a 409.',
+    params: EventIdParams,
+    querystring: Type.Object(
+      { source: SourceParam, ...consistencyQuery(config) },
+      { additionalProperties: false },
+    ),
+    headers: ConsistencyHeaders,
+    response: {
+      200: readResponse('The event', EventItem),
+      ...readErrors({
+        notFound: 'No such event in your tenant',
+        conflict: 'Several sources use this id: `sources` names them; ask again with source',
+      }),
+    },
+  };
+}
+
+export function eventStatusSchema(config: QueryConfig) {
+  return {
+    tags: [TAGS.events],
+    summary: 'Where an event is',
+    description:
+      'stored, dead-lettered (with the reason), or unknown (not yet stored, or never accepted). With a consistency ' +
+      'token from the event\'s ingest, "unknown" means it was not accepted.',
+    params: EventIdParams,
+    querystring: Type.Object(
+      { source: SourceParam, ...consistencyQuery(config) },
+      { additionalProperties: false },
+    ),
+    headers: ConsistencyHeaders,
+    response: {
+      200: readResponse(
+        'The event status',
+        Type.Object(
+          {
+            id: Type.String(),
+            status: Type.Union(Object.values(EVENT_STATUS).map((s) => Type.Literal(s))),
+            source: Type.Optional(Type.String()),
+            storedAt: Type.Optional(Type.String({ format: 'date-time' })),
+            reason: Type.Optional(Type.String({ description: 'Why the event could not be stored' })),
+            deadLetteredAt: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                id: 'b7a8f0c2-1',
+                status: 'dead-lettered',
+                source: '/shop/checkout',
+                reason: 'document too large for the store',
+                deadLetteredAt: '2026-11-26T10:00:01Z',
+              },
+            ],
+          },
+        ),
+      ),
+      ...readErrors({ conflict: 'Several sources use this id: `sources` names them; ask again with source' }),
+    },
+  };
+}

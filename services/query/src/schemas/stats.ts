@@ -1,0 +1,77 @@
+import { Type } from '@sinclair/typebox';
+import type { QueryConfig } from '../config';
+import { INTERVALS, STATS_BY } from '../domain/stats';
+import { ConsistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
+
+export function statsSchema(config: QueryConfig) {
+  return {
+    tags: [TAGS.stats],
+    summary: 'Event counts per interval',
+    description:
+      `Exact counts of your tenant's events (each stored once, so retries and redeliveries never count twice), ` +
+      `grouped by type, source or subject per UTC minute, hour or day over [since, until) by event time. ` +
+      `The range may span at most ${config.STATS_MAX_BUCKETS} intervals.`,
+    querystring: Type.Object(
+      {
+        by: Type.Optional(
+          Type.Union(
+            Object.values(STATS_BY).map((b) => Type.Literal(b)),
+            { default: STATS_BY.type, description: 'Attribute to group by' },
+          ),
+        ),
+        interval: Type.Optional(
+          Type.Union(
+            Object.values(INTERVALS).map((i) => Type.Literal(i)),
+            { default: INTERVALS.hour, description: 'Bucket width (UTC)' },
+          ),
+        ),
+        since: DateTime('Range start, inclusive (RFC 3339)', '2026-11-26T00:00:00Z'),
+        until: DateTime('Range end, exclusive (RFC 3339)', '2026-11-27T00:00:00Z'),
+        ...consistencyQuery(config),
+      },
+      { additionalProperties: false },
+    ),
+    headers: ConsistencyHeaders,
+    response: {
+      200: readResponse(
+        'Counts per bucket and key',
+        Type.Object(
+          {
+            by: Type.String(),
+            interval: Type.String(),
+            since: Type.String({ format: 'date-time' }),
+            until: Type.String({ format: 'date-time' }),
+            total: Type.Integer({ description: 'Events in the range' }),
+            groups: Type.Array(
+              Type.Object({
+                bucket: Type.String({ format: 'date-time', description: 'Bucket start (UTC)' }),
+                key: Type.Union([Type.String(), Type.Null()], {
+                  description: 'Value of the grouped attribute; null for events without it',
+                }),
+                count: Type.Integer(),
+              }),
+              { description: 'Non-empty buckets only, by bucket then key' },
+            ),
+          },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                by: 'type',
+                interval: 'hour',
+                since: '2026-11-26T00:00:00.000Z',
+                until: '2026-11-27T00:00:00.000Z',
+                total: 5,
+                groups: [
+                  { bucket: '2026-11-26T10:00:00Z', key: 'com.example.order.created', count: 3 },
+                  { bucket: '2026-11-26T11:00:00Z', key: 'com.example.order.paid', count: 2 },
+                ],
+              },
+            ],
+          },
+        ),
+      ),
+      ...readErrors(),
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import {
+  type Checkpoint,
+  type CloudEvent,
+  checkpointId,
+  createWriteClient,
+  SCOPES,
+  STORE,
+  type StoredEvent,
+  signPrincipal,
+  toStoredEvent,
+} from '@splitstream/shared';
+import { testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Db, MongoClient } from 'mongodb';
+import { app, SERVER_OPTIONS } from '../src/app';
+import { loadQueryConfig, type QueryConfig } from '../src/config';
+
+export const infra = testInfra();
+
+/** Builds the query app on the shared store with `env` overrides (never listens). */
+export async function buildApp(
+  env: Record<string, string> = {},
+): Promise<{ server: FastifyInstance; config: QueryConfig }> {
+  const config = loadQueryConfig({
+    MONGO_READ_URI: infra.readUri,
+    MONGO_WRITE_URI: infra.writeUri,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const server = Fastify(SERVER_OPTIONS);
+  await server.register(app, { config });
+  await server.ready();
+  return { server, config };
+}
+
+/** The signed headers the gateway would add for this tenant. */
+export function principal(
+  tenant: string,
+  config: QueryConfig,
+  scopes: string[] = [SCOPES.read],
+): Record<string, string> {
+  return signPrincipal(config.INTERNAL_AUTH_SECRET, { tenant, scopes });
+}
+
+/** Direct clients on the primary (to write fixtures) and the read endpoint (to await replication). */
+export interface Store {
+  primary: MongoClient;
+  replica: MongoClient;
+  write: Db;
+  read: Db;
+  close(): Promise<void>;
+}
+
+export async function openStore(): Promise<Store> {
+  const primary = createWriteClient(infra.writeUri);
+  const replica = createWriteClient(infra.readUri);
+  await Promise.all([primary.connect(), replica.connect()]);
+  return {
+    primary,
+    replica,
+    write: primary.db(STORE.database),
+    read: replica.db(STORE.database),
+    close: async () => {
+      await Promise.all([primary.close(), replica.close()]);
+    },
+  };
+}
+
+export function newTenant(): string {
+  return uniqueName('qt');
+}
+
+let offsetCounter = 0;
+
+export interface EventSpec {
+  id?: string;
+  source?: string;
+  type?: string;
+  subject?: string;
+  time: string | Date;
+  data?: unknown;
+  [extension: string]: unknown;
+}
+
+/** Stored documents as the writer would write them, for one tenant. */
+export function storedEvents(tenant: string, specs: EventSpec[], topic = 'events'): StoredEvent[] {
+  return specs.map((spec, i) => {
+    const { time, ...rest } = spec;
+    const event = {
+      specversion: '1.0',
+      id: spec.id ?? `e-${i}-${offsetCounter}`,
+      source: spec.source ?? '/test/source',
+      type: spec.type ?? 'test.created',
+      ...rest,
+      time: typeof time === 'string' ? time : time.toISOString(),
+    } as CloudEvent & { time: string };
+    offsetCounter += 1;
+    return toStoredEvent({
+      tenant,
+      event,
+      receivedAt: new Date(),
+      topic,
+      partition: offsetCounter % 6,
+      offset: String(offsetCounter),
+    });
+  });
+}
+
+/** Inserts through the primary and waits until the read endpoint shows all of them. */
+export async function seed(store: Store, docs: StoredEvent[]): Promise<void> {
+  if (docs.length === 0) return;
+  for (let i = 0; i < docs.length; i += 500) {
+    await store.write.collection<StoredEvent>(STORE.collections.events).insertMany(docs.slice(i, i + 500));
+  }
+  const tenants = [...new Set(docs.map((d) => d.tenant))];
+  await waitFor(
+    async () => {
+      const count = await store.read
+        .collection<StoredEvent>(STORE.collections.events)
+        .countDocuments({ tenant: { $in: tenants }, _id: { $in: docs.map((d) => d._id) } });
+      return count === docs.length;
+    },
+    { what: `${docs.length} events replicated`, timeoutMs: 30_000 },
+  );
+}
+
+/** Writes checkpoints (partition → offset) on the primary; optionally waits for the replica. */
+export async function setCheckpoints(
+  store: Store,
+  topic: string,
+  offsets: Record<number, string>,
+  { replicated = true, updatedAt = new Date() } = {},
+): Promise<void> {
+  const checkpoints = store.write.collection<Checkpoint>(STORE.collections.checkpoints);
+  for (const [partition, offset] of Object.entries(offsets)) {
+    const _id = checkpointId(topic, Number(partition));
+    await checkpoints.replaceOne(
+      { _id },
+      { topic, partition: Number(partition), offset, updatedAt },
+      { upsert: true },
+    );
+  }
+  if (!replicated) return;
+  await waitFor(
+    async () => {
+      const docs = await store.read
+        .collection<Checkpoint>(STORE.collections.checkpoints)
+        .find({ topic })
+        .toArray();
+      return Object.entries(offsets).every(([p, o]) =>
+        docs.some((d) => d.partition === Number(p) && d.offset === o),
+      );
+    },
+    { what: `checkpoints of ${topic} replicated` },
+  );
+}
+
+export async function removeFixtures(store: Store, tenants: string[], topics: string[] = []): Promise<void> {
+  if (tenants.length > 0) {
+    await store.write.collection(STORE.collections.events).deleteMany({ tenant: { $in: tenants } });
+    await store.write.collection(STORE.collections.deadLetters).deleteMany({ tenant: { $in: tenants } });
+  }
+  if (topics.length > 0) {
+    await store.write.collection(STORE.collections.checkpoints).deleteMany({ topic: { $in: topics } });
+  }
+}

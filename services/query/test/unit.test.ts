@@ -1,0 +1,165 @@
+import { ConfigError, UnavailableError, ValidationError } from '@splitstream/shared';
+import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { DEFAULT_MAX_WAIT_MS, DEFAULT_PORT, loadQueryConfig } from '../src/config';
+import { type CheckpointView, ConsistencyTimeout, shortfalls, waitForToken } from '../src/domain/checkpoints';
+import { afterPosition, decodeCursor, encodeCursor, queryFingerprint } from '../src/domain/cursor';
+import { isEndpointUnavailable } from '../src/domain/endpoints';
+import { eventsFilter } from '../src/domain/events';
+import { bucketStart, checkStatsRange, statsPipeline } from '../src/domain/stats';
+import { parseRange } from '../src/domain/time-range';
+
+describe('config', () => {
+  it('has defaults for every setting', () => {
+    const config = loadQueryConfig({});
+    expect(config.PORT).toBe(DEFAULT_PORT);
+    expect(config.READ_MAX_WAIT_MS).toBe(DEFAULT_MAX_WAIT_MS);
+    expect(config.KAFKA_TOPIC).toBe('events');
+    expect(config.MONGO_READ_URI).toContain(':27018');
+    expect(config.MONGO_WRITE_URI).toContain(':27017');
+  });
+
+  it('refuses bad values naming the variable', () => {
+    expect(() => loadQueryConfig({ MONGO_READ_URI: 'http://x' })).toThrow(/MONGO_READ_URI/);
+    expect(() => loadQueryConfig({ STORE_HEARTBEAT_MS: '100' })).toThrow(ConfigError);
+    expect(() => loadQueryConfig({ READ_MAX_WAIT_MS: '20000' })).toThrow(
+      /READ_MAX_WAIT_MS.*READ_MAX_WAIT_CAP_MS/,
+    );
+  });
+});
+
+describe('cursor', () => {
+  const fingerprint = queryFingerprint({ tenant: 't', type: 'a', order: 'asc' });
+
+  it('round-trips a position for the same query', () => {
+    const position = { time: new Date('2026-01-01T00:00:00.123Z'), id: '["t","s","1"]' };
+    const cursor = encodeCursor(position, fingerprint);
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(decodeCursor(cursor, fingerprint)).toEqual(position);
+  });
+
+  it('refuses cursors of another query or forged ones', () => {
+    const cursor = encodeCursor({ time: new Date(), id: 'x' }, fingerprint);
+    expect(() => decodeCursor(cursor, queryFingerprint({ tenant: 't', type: 'b', order: 'asc' }))).toThrow(
+      ValidationError,
+    );
+    const forged = Buffer.from(JSON.stringify({ v: 1, t: { $gt: 0 }, i: 'x', f: fingerprint })).toString(
+      'base64url',
+    );
+    expect(() => decodeCursor(forged, fingerprint)).toThrow(/not a cursor/);
+    const objectId = Buffer.from(JSON.stringify({ v: 1, t: 0, i: { $ne: null }, f: fingerprint })).toString(
+      'base64url',
+    );
+    expect(() => decodeCursor(objectId, fingerprint)).toThrow(/not a cursor/);
+  });
+
+  it('builds a keyset condition with a tight time bound and an _id tie-break', () => {
+    const time = new Date(0);
+    expect(afterPosition('time', { time, id: 'k' }, 'desc')).toEqual({
+      time: { $lte: time },
+      $or: [{ time: { $lt: time } }, { time, _id: { $lt: 'k' } }],
+    });
+  });
+});
+
+describe('filters', () => {
+  it('puts the tenant first and client values only as plain values', () => {
+    const filter = eventsFilter({
+      tenant: 't',
+      type: '$ne',
+      source: '{"$gt":""}',
+      range: parseRange('2026-01-01T00:00:00Z', undefined),
+      limit: 10,
+      order: 'asc',
+    });
+    expect(Object.keys(filter)[0]).toBe('tenant');
+    expect(filter).toEqual({
+      tenant: 't',
+      type: '$ne',
+      source: '{"$gt":""}',
+      $and: [{ time: { $gte: new Date('2026-01-01T00:00:00Z') } }],
+    });
+  });
+
+  it('groups stats on the stored bucket after a tenant-first match', () => {
+    const since = new Date('2026-01-01T00:00:00Z');
+    const until = new Date('2026-01-02T00:00:00Z');
+    const [match, group] = statsPipeline({ tenant: 't', by: 'subject', interval: 'minute', since, until });
+    expect(Object.keys((match as { $match: object }).$match)[0]).toBe('tenant');
+    expect(group).toEqual({
+      $group: { _id: { bucket: '$buckets.minute', key: '$subject' }, count: { $sum: 1 } },
+    });
+  });
+
+  it('turns bucket labels into RFC 3339 starts and bounds the range', () => {
+    expect(bucketStart('2026-11-26T10:15Z')).toBe('2026-11-26T10:15:00Z');
+    expect(bucketStart('2026-11-26T10:00Z')).toBe('2026-11-26T10:00:00Z');
+    expect(bucketStart('2026-11-26')).toBe('2026-11-26T00:00:00Z');
+    const since = new Date('2026-01-01T00:00:00Z');
+    expect(() =>
+      checkStatsRange({ interval: 'day', since, until: new Date('2026-01-11T00:00:00Z') }, 10),
+    ).not.toThrow();
+    expect(() =>
+      checkStatsRange({ interval: 'day', since, until: new Date('2026-01-11T00:00:01Z') }, 10),
+    ).toThrow(ValidationError);
+  });
+});
+
+describe('read-your-writes', () => {
+  const view = (offsets: Record<number, number>): CheckpointView => ({
+    offsets: new Map(Object.entries(offsets).map(([p, o]) => [Number(p), BigInt(o)])),
+    newest: new Date(),
+  });
+  const token = { topic: 'events', offsets: { '0': '10', '2': '9007199254740993' } };
+
+  it('is satisfied when every partition’s checkpoint reaches the token (int64 offsets)', () => {
+    expect(shortfalls(view({ 0: 10, 2: 5 }), token)).toEqual([
+      { partition: 2, required: '9007199254740993', applied: '5' },
+    ]);
+    expect(shortfalls(view({ 0: 9 }), token)).toHaveLength(2);
+    const exact: CheckpointView = {
+      offsets: new Map([
+        [0, 10n],
+        [2, 9007199254740993n],
+      ]),
+      newest: undefined,
+    };
+    expect(shortfalls(exact, token)).toEqual([]);
+  });
+
+  it('polls until satisfied, and past the deadline fails with a retriable 503', async () => {
+    let calls = 0;
+    const satisfied = await waitForToken(
+      async () => view({ 0: ++calls >= 3 ? 10 : 0, 2: 1e15 }),
+      { topic: 'events', offsets: { '0': '10' } },
+      {
+        deadline: Date.now() + 1_000,
+        pollMs: 5,
+        maxWaitMs: 1_000,
+      },
+    );
+    expect(calls).toBe(3);
+    expect(satisfied.offsets.get(0)).toBe(10n);
+
+    const started = Date.now();
+    const timeout = waitForToken(async () => view({}), token, {
+      deadline: Date.now() + 50,
+      pollMs: 10,
+      maxWaitMs: 50,
+    });
+    await expect(timeout).rejects.toThrow(ConsistencyTimeout);
+    await expect(timeout).rejects.toBeInstanceOf(UnavailableError);
+    await expect(timeout).rejects.toMatchObject({ status: 503, retryAfterSeconds: 1, isRetriable: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('endpoint errors', () => {
+  it('falls back only for an unreachable endpoint, not for a failing query', () => {
+    expect(isEndpointUnavailable(new MongoNetworkError('reset'))).toBe(true);
+    expect(
+      isEndpointUnavailable(new MongoServerSelectionError('no server', { type: 'Unknown' } as never)),
+    ).toBe(true);
+    expect(isEndpointUnavailable(new MongoServerError({ message: 'bad query', code: 2 }))).toBe(false);
+    expect(isEndpointUnavailable(new ValidationError('x'))).toBe(false);
+  });
+});

@@ -19,6 +19,8 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
 export const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 export const DEFAULT_RETRY_BASE_MS = 100;
 export const DEFAULT_RETRY_MAX_MS = 10_000;
+/** Identities remembered as stored (about 100 bytes each): known duplicates skip the bulk insert. */
+export const DEFAULT_DEDUPE_CACHE_SIZE = 100_000;
 /**
  * Largest Kafka value stored. Ingest caps events at 256 KiB; the headroom covers what ingest adds
  * (`time`) and stays far below the store's 16 MiB document limit. Larger values are dead-lettered.
@@ -60,6 +62,11 @@ export const WRITER_CONFIG = Type.Composite([
       minimum: 1024,
       maximum: 16 * 1024 * 1024,
       default: DEFAULT_MAX_EVENT_BYTES,
+    }),
+    WRITER_DEDUPE_CACHE_SIZE: Type.Integer({
+      minimum: 0,
+      maximum: 10_000_000,
+      default: DEFAULT_DEDUPE_CACHE_SIZE,
     }),
     WRITER_RETRY_BASE_MS: Milliseconds(
       DEFAULT_RETRY_BASE_MS,

@@ -9,6 +9,7 @@ import {
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { BatchAbandonedError, StoreRejectedError } from '../errors';
 import { type DeadLetter, decodeMessage } from './decode';
+import type { RecentIds } from './recent-ids';
 
 /** What the store made of one bulk insert. */
 export interface InsertOutcome {
@@ -66,6 +67,8 @@ export interface BatchHandlerDeps {
   backoff: (attempt: number) => number;
   log: HandlerLog;
   observer?: BatchObserver;
+  /** Identities recently acknowledged by the store: known duplicates are not written again. */
+  recent?: RecentIds;
   microBatchSize: number;
   maxEventBytes: number;
   /** Longest wait between two heartbeats while backing off. */
@@ -91,6 +94,16 @@ interface WriteOutcome {
   inserted: number;
   duplicates: number;
   deadLetters: DeadLetter[];
+}
+
+const NOTHING_WRITTEN: WriteOutcome = { inserted: 0, duplicates: 0, deadLetters: [] };
+
+function sum(a: WriteOutcome, b: WriteOutcome): WriteOutcome {
+  return {
+    inserted: a.inserted + b.inserted,
+    duplicates: a.duplicates + b.duplicates,
+    deadLetters: [...a.deadLetters, ...b.deadLetters],
+  };
 }
 
 /**
@@ -142,7 +155,7 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
 
   /** One bulk call; a permanent batch-level refusal is narrowed down by halves to the events at fault. */
   const writeIsolating = async (entries: Entry[]): Promise<WriteOutcome> => {
-    if (entries.length === 0) return { inserted: 0, duplicates: 0, deadLetters: [] };
+    if (entries.length === 0) return NOTHING_WRITTEN;
     try {
       const outcome = await retrying('store events', () =>
         deps.store.insertEvents(entries.map((e) => e.doc)),
@@ -163,14 +176,36 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
         };
       }
       const middle = Math.ceil(entries.length / 2);
-      const first = await writeIsolating(entries.slice(0, middle));
-      const second = await writeIsolating(entries.slice(middle));
-      return {
-        inserted: first.inserted + second.inserted,
-        duplicates: first.duplicates + second.duplicates,
-        deadLetters: [...first.deadLetters, ...second.deadLetters],
-      };
+      return sum(await writeIsolating(entries.slice(0, middle)), await writeIsolating(entries.slice(middle)));
     }
+  };
+
+  /**
+   * Known duplicates (acknowledged before) are counted, not written. A second copy inside the
+   * micro-batch goes in a follow-up call: it is a duplicate, unless the store refused the first.
+   */
+  const writeMicroBatch = async (entries: Entry[]): Promise<WriteOutcome> => {
+    const firsts: Entry[] = [];
+    const repeats: Entry[] = [];
+    const seen = new Set<string>();
+    let known = 0;
+    for (const entry of entries) {
+      if (deps.recent?.has(entry.doc._id)) known += 1;
+      else if (seen.has(entry.doc._id)) repeats.push(entry);
+      else {
+        seen.add(entry.doc._id);
+        firsts.push(entry);
+      }
+    }
+    let outcome = sum({ ...NOTHING_WRITTEN, duplicates: known }, await writeIsolating(firsts));
+    if (repeats.length > 0) outcome = sum(outcome, await writeIsolating(repeats));
+    if (deps.recent) {
+      const refused = new Set(outcome.deadLetters.map((letter) => letter.message.offset));
+      for (const entry of [...firsts, ...repeats]) {
+        if (!refused.has(entry.message.offset)) deps.recent.add(entry.doc._id);
+      }
+    }
+    return outcome;
   };
 
   const rejectedLetter = (entry: Entry, detail: string): DeadLetter => ({
@@ -220,7 +255,7 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
         else deadLetters.push(decoded.deadLetter);
       }
 
-      const written = await writeIsolating(entries);
+      const written = await writeMicroBatch(entries);
       deadLetters.push(...written.deadLetters);
       if (deadLetters.length > 0) {
         for (const letter of deadLetters) {

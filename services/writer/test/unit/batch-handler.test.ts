@@ -12,6 +12,7 @@ import {
   type InsertOutcome,
 } from '../../src/domain/batch-handler';
 import type { DeadLetter } from '../../src/domain/decode';
+import { RecentIds } from '../../src/domain/recent-ids';
 import { DeadLetterUnavailableError, StoreRejectedError, StoreUnavailableError } from '../../src/errors';
 import { batchPayload, cloudEvent, eventMessage, quietLog, RECEIVED_AT, rawMessage } from '../support';
 
@@ -156,6 +157,37 @@ describe('handleBatch', () => {
       '/tests/writer|x',
       '/tests/writer|y',
     ]);
+  });
+
+  it('does not send known duplicates again and sends repeats inside a micro-batch in a follow-up call', async () => {
+    const { store, deps } = setup({ recent: new RecentIds(100) });
+    await handleBatch(batchPayload([good(0, 'x')]).payload, deps);
+    const probe = batchPayload([good(1, 'x'), good(2, 'y'), good(3, 'z'), good(4, 'y')]);
+
+    const result = await handleBatch(probe.payload, deps);
+
+    expect(result).toMatchObject({ stored: 2, duplicates: 2, resolvedOffset: '4' });
+    // x was acknowledged before: not sent; the second y goes alone, after the first one.
+    expect(store.insertCalls).toEqual([1, 2, 1]);
+  });
+
+  it('stores a repeat inside the micro-batch when the store refused the first copy', async () => {
+    const { store, sink, deps } = setup({ recent: new RecentIds(100) });
+    const refused = eventMessage(0, TENANT, cloudEvent('r', { data: { $bad: 1 } }));
+    let calls = 0;
+    const insert = store.insertEvents.bind(store);
+    store.insertEvents = async (docs) => {
+      calls += 1;
+      if (calls === 1)
+        return { inserted: 0, duplicates: 0, rejected: [{ index: 0, code: 2, message: 'invalid key' }] };
+      return insert(docs);
+    };
+
+    const result = await handleBatch(batchPayload([refused, good(1, 'r')]).payload, deps);
+
+    expect(result).toMatchObject({ stored: 1, duplicates: 0, deadLettered: 1 });
+    expect(sink.letters.map((l) => l.message.offset)).toEqual(['0']);
+    expect(deps.recent?.has(identityKey(TENANT, '/tests/writer', 'r'))).toBe(true);
   });
 
   it('dead-letters poison messages with their reason and stores the good events around them', async () => {

@@ -8,6 +8,7 @@ import { type BatchHandlerDeps, handleBatch } from '../../domain/batch-handler';
 import { KafkaDeadLetterSink } from '../../domain/kafka-dead-letter-sink';
 import { WriterMetrics } from '../../domain/metrics';
 import { MongoEventStore } from '../../domain/mongo-event-store';
+import { RecentIds } from '../../domain/recent-ids';
 
 export interface WriterPluginOptions {
   config: WriterConfig;
@@ -66,6 +67,7 @@ export const writerPlugin = fp(
       backoff: (attempt) => backoffDelay(attempt, config.WRITER_RETRY_BASE_MS, config.WRITER_RETRY_MAX_MS),
       log: app.log,
       observer: metrics,
+      recent: new RecentIds(config.WRITER_DEDUPE_CACHE_SIZE),
       microBatchSize: config.WRITER_MICRO_BATCH_SIZE,
       maxEventBytes: config.WRITER_MAX_EVENT_BYTES,
       heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,

@@ -72,6 +72,8 @@ ensure_tools() {
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
   find_pg_bin || missing+=(postgresql)
+  # Headless browser for the gateway's /docs test (Swagger UI driven by playwright-core).
+  command -v chromium >/dev/null || missing+=(chromium)
   ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
   find_pg_bin || die "PostgreSQL binaries not found after install"
   command -v go >/dev/null || die "Go is required to build FerretDB (https://go.dev); none on PATH"

@@ -29,6 +29,10 @@ const EXPOSED_HEADERS = [
   'RateLimit-Reset',
   'Location',
   'ETag',
+  // Freshness of a read (query service).
+  'Splitstream-Served-By',
+  'Splitstream-Checkpoint-Time',
+  'Splitstream-Checkpoint-Age',
 ];
 const ALLOWED_HEADERS = [
   'Authorization',

@@ -168,3 +168,39 @@ export async function metricValue(
   }
   return total;
 }
+
+export const SERVICE_SCRIPT = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'server.js');
+
+/**
+ * Real ingest and query processes (their built dist/server.js) on free ports, publishing to and
+ * reading checkpoints of the test's own topic. Names: ingest-1, ingest-2…, query-1…
+ */
+export async function startServices(options: {
+  ingest: number;
+  query: number;
+  topic: string;
+  env?: Record<string, string>;
+}): Promise<ChildService[]> {
+  const env = { KAFKA_TOPIC: options.topic, ...options.env };
+  const names = [
+    ...Array.from({ length: options.ingest }, (_, i) => ['ingest', `ingest-${i + 1}`]),
+    ...Array.from({ length: options.query }, (_, i) => ['query', `query-${i + 1}`]),
+  ] as [string, string][];
+  const started = await Promise.allSettled(
+    names.map(([service, name]) => spawnService(name, SERVICE_SCRIPT(service), env)),
+  );
+  const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(ok.map((s) => s.kill('SIGKILL')));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return ok;
+}
+
+export function urlsOf(services: ChildService[], prefix: string): string {
+  return services
+    .filter((s) => s.name.startsWith(`${prefix}-`))
+    .map((s) => s.url)
+    .join(',');
+}

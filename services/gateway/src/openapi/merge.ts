@@ -41,7 +41,6 @@ const SERVICE_DEFINED = new Set(['schemas/Problem']);
 const SECURITY = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-const problemContent = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
 const retryAfterHeader = {
   description: 'Seconds to wait before retrying',
   schema: { type: 'integer', minimum: 1 },
@@ -49,10 +48,21 @@ const retryAfterHeader = {
 
 /** What the gateway itself adds: the API key schemes, the problem schema and its error responses. */
 function gatewayComponents(rateLimitWindowSeconds: number): Record<string, Record<string, unknown>> {
-  const problem = (description: string, headers?: Record<string, unknown>) => ({
+  const problem = (
+    status: number,
+    title: string,
+    description: string,
+    detail?: string,
+    headers?: object,
+  ) => ({
     description,
     ...(headers ? { headers } : {}),
-    content: problemContent,
+    content: {
+      'application/problem+json': {
+        schema: { $ref: '#/components/schemas/Problem' },
+        example: { type: 'about:blank', title, status, ...(detail ? { detail } : {}) },
+      },
+    },
   });
   return {
     securitySchemes: {
@@ -62,12 +72,13 @@ function gatewayComponents(rateLimitWindowSeconds: number): Record<string, Recor
     schemas: {
       Problem: {
         type: 'object',
-        description: 'RFC 9457 problem details',
+        description: 'RFC 9457 problem details (application/problem+json)',
         required: ['type', 'title', 'status'],
+        additionalProperties: true,
         properties: {
-          type: { type: 'string', example: 'about:blank' },
-          title: { type: 'string', example: 'Unauthorized' },
-          status: { type: 'integer', example: 401 },
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
           detail: { type: 'string' },
           instance: { type: 'string' },
           errors: {
@@ -81,13 +92,32 @@ function gatewayComponents(rateLimitWindowSeconds: number): Record<string, Recor
       },
     },
     responses: {
-      Unauthorized: problem('No API key, or one that is not valid', {
-        'WWW-Authenticate': { description: 'Bearer challenge', schema: { type: 'string' } },
-      }),
-      Forbidden: problem('The API key lacks the scope this operation needs'),
-      PayloadTooLarge: problem('The request body is larger than this operation accepts'),
+      Unauthorized: problem(
+        401,
+        'Unauthorized',
+        'No API key, or one that is not valid',
+        'the API key is not valid',
+        {
+          'WWW-Authenticate': { description: 'Bearer challenge', schema: { type: 'string' } },
+        },
+      ),
+      Forbidden: problem(
+        403,
+        'Forbidden',
+        'The API key lacks the scope this operation needs',
+        'this API key lacks the events:write scope',
+      ),
+      PayloadTooLarge: problem(
+        413,
+        'Payload Too Large',
+        'The request body is larger than this operation accepts',
+        'Request body is too large',
+      ),
       TooManyRequests: problem(
-        `The API key exceeded its request budget for the ${rateLimitWindowSeconds} s window`,
+        429,
+        'Too Many Requests',
+        `The API key used up its request budget for the ${rateLimitWindowSeconds} s window`,
+        'rate limit of 6000 requests per window exceeded, retry in 12 seconds',
         {
           'Retry-After': retryAfterHeader,
           'RateLimit-Limit': { description: 'Requests allowed per window', schema: { type: 'integer' } },
@@ -95,11 +125,16 @@ function gatewayComponents(rateLimitWindowSeconds: number): Record<string, Recor
           'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
         },
       ),
-      BadGateway: problem('The service failed while handling the request'),
-      ServiceUnavailable: problem('No instance of the service is available, or it cannot serve right now', {
-        'Retry-After': retryAfterHeader,
-      }),
-      GatewayTimeout: problem('The service did not answer in time'),
+      // 5xx details stay in the gateway's log (the problem body never carries internals).
+      BadGateway: problem(502, 'Bad Gateway', 'The service failed while handling the request'),
+      ServiceUnavailable: problem(
+        503,
+        'Service Unavailable',
+        'No instance of the service is available, or it cannot serve right now',
+        'no ingest instance is available',
+        { 'Retry-After': retryAfterHeader },
+      ),
+      GatewayTimeout: problem(504, 'Gateway Timeout', 'The service did not answer in time'),
     },
   };
 }

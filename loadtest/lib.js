@@ -1,53 +1,14 @@
 // Shared benchmark plumbing (fastify/benchmarks style): every server runs in its own process,
 // each measurement is a warm-up run then a measured run, results are plain JSON.
-const { spawn } = require('node:child_process');
-const { createServer } = require('node:net');
-const { join } = require('node:path');
 const autocannon = require('autocannon');
-
-const ROOT = join(__dirname, '..');
-
-/** A free TCP port on loopback (listen on 0, read it, close). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const { REPO_ROOT: ROOT, SERVICE_SCRIPT, freePort, spawnService } = require('@splitstream/shared/testing');
 
 /** Starts services/<name>/dist/server.js with `env` on a free port; resolves once /readyz answers 200. */
 async function startService(name, env = {}) {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'services', name, 'dist', 'server.js')], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`${name} not ready after 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    port,
-    pid: child.pid,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
-  };
+  const service = await spawnService(name, SERVICE_SCRIPT(name), env);
+  // Benchmarks print the server's warnings as they come; tests keep them for failure messages.
+  service.child.stderr.pipe(process.stderr);
+  return { url: service.url, port: service.port, pid: service.child.pid, stop: () => service.kill('SIGTERM') };
 }
 
 /** Runs autocannon twice (warm-up, then measured) and returns the measured summary. */

@@ -1,4 +1,5 @@
 /** Helpers for integration suites: every test owns its topics, groups, tenants and ports. */
+export * from './processes';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket, connect } from 'node:net';
 import type { Admin } from 'kafkajs';

@@ -16,7 +16,9 @@ import { routes } from './routes';
  * are up to 128 characters, percent-encoded up to three times as long; Fastify's default
  * maxParamLength (100) would answer 404 for a long id instead of finding the event.
  */
-export const SERVER_OPTIONS = Object.freeze({ maxParamLength: 3 * EVENT_LIMITS.maxIdLength + 16 });
+export const SERVER_OPTIONS = Object.freeze({
+  routerOptions: { maxParamLength: 3 * EVENT_LIMITS.maxIdLength + 16 },
+});
 
 export interface AppOptions {
   config: QueryConfig;

@@ -159,7 +159,11 @@ describe('endpoint errors', () => {
     expect(
       isEndpointUnavailable(new MongoServerSelectionError('no server', { type: 'Unknown' } as never)),
     ).toBe(true);
+    expect(isEndpointUnavailable(Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+      true,
+    );
     expect(isEndpointUnavailable(new MongoServerError({ message: 'bad query', code: 2 }))).toBe(false);
+    expect(isEndpointUnavailable(Object.assign(new Error('no file'), { code: 'ENOENT' }))).toBe(false);
     expect(isEndpointUnavailable(new ValidationError('x'))).toBe(false);
   });
 });

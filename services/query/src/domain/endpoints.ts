@@ -1,3 +1,4 @@
+import { UnavailableError } from '@splitstream/shared';
 import type { Db, MongoClient, TopologyDescriptionChangedEvent } from 'mongodb';
 import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 
@@ -11,8 +12,21 @@ export type ServedBy = (typeof SERVED_BY)[keyof typeof SERVED_BY];
  * of ours) is not an endpoint problem and must not trigger a fallback.
  */
 export function isEndpointUnavailable(error: unknown): boolean {
-  return error instanceof MongoServerSelectionError || error instanceof MongoNetworkError;
+  if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) return true;
+  // A connection reset while the driver writes a command surfaces as the bare socket error.
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
 }
+
+const SOCKET_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
  * One store endpoint and what we know about its health. Two signals: the driver's own monitoring
@@ -84,8 +98,12 @@ export class ReadRouter {
     try {
       return { value: await operation(this.primary), servedBy: this.primary.name };
     } catch (error) {
-      if (isEndpointUnavailable(error)) this.primary.markFailed();
-      throw error;
+      if (!isEndpointUnavailable(error)) throw error;
+      this.primary.markFailed();
+      throw new UnavailableError('no store endpoint answers (neither the read endpoint nor the primary)', {
+        cause: error,
+        retryAfterSeconds: 1,
+      });
     }
   }
 }

@@ -1,0 +1,145 @@
+import { encodeToken, STORE, type StoredEvent } from '@splitstream/shared';
+import { uniqueName } from '@splitstream/shared/testing';
+import type { FastifyInstance } from 'fastify';
+import type { QueryConfig } from '../src/config';
+import {
+  buildApp,
+  newTenant,
+  openStore,
+  principal,
+  removeFixtures,
+  type Store,
+  seed,
+  setCheckpoints,
+  storedEvents,
+} from './helpers';
+
+/**
+ * Read-your-writes against the real replica. The writer is simulated the way it works: the event is
+ * stored on the primary, then the partition's checkpoint; the query reads from the replica.
+ */
+describe('read-your-writes with consistency tokens', () => {
+  let store: Store;
+  let server: FastifyInstance;
+  let config: QueryConfig;
+  const tenant = newTenant();
+  const topic = uniqueName('qtopic');
+
+  beforeAll(async () => {
+    store = await openStore();
+    ({ server, config } = await buildApp({ KAFKA_TOPIC: topic }));
+    await setCheckpoints(store, topic, { 0: '100', 1: '100', 2: '100' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await removeFixtures(store, [tenant], [topic]);
+    await store?.close();
+  });
+
+  const metric = async (outcome: string) => {
+    const text = (await server.inject('/metrics')).body;
+    const match = text.match(
+      new RegExp(`query_consistency_waits_total\\{outcome="${outcome}",service="query"\\} (\\d+)`),
+    );
+    return Number(match?.[1] ?? 0);
+  };
+
+  it('answers a read with a fresh token once the replica has the write, not before', async () => {
+    const [doc] = storedEvents(tenant, [{ id: 'fresh', time: '2026-05-01T00:00:00Z' }], topic) as [
+      StoredEvent,
+    ];
+    const token = encodeToken({ topic, offsets: { '1': '101' } });
+    const waitedBefore = await metric('waited');
+
+    // The read is issued right after "ingest" answered, before the writer stored anything.
+    const started = Date.now();
+    const read = server.inject({
+      url: `/v1/events/fresh?after=${token}`,
+      headers: principal(tenant, config),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await store.write.collection<StoredEvent>(STORE.collections.events).insertOne(doc);
+    await setCheckpoints(store, topic, { 1: '101' }, { replicated: false });
+
+    const res = await read;
+    expect(res.statusCode).toBe(200);
+    expect(res.json().id).toBe('fresh');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(res.headers['splitstream-served-by']).toBe('replica');
+    expect(Number(res.headers['splitstream-checkpoint-age'])).toBeLessThan(5_000);
+    expect(await metric('waited')).toBe(waitedBefore + 1);
+  });
+
+  it('takes the token from the Consistency-Token header too, and answers at once when already applied', async () => {
+    await seed(store, storedEvents(tenant, [{ id: 'old', time: '2026-05-01T00:00:00Z' }], topic));
+    const immediateBefore = await metric('immediate');
+    const res = await server.inject({
+      url: '/v1/events/old',
+      headers: {
+        ...principal(tenant, config),
+        'consistency-token': encodeToken({ topic, offsets: { '0': '100' } }),
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(await metric('immediate')).toBe(immediateBefore + 1);
+    const stats = await server.inject({
+      url: `/v1/stats?since=2026-05-01T00:00:00Z&until=2026-05-02T00:00:00Z&after=${encodeToken({ topic, offsets: { '2': '99' } })}`,
+      headers: principal(tenant, config),
+    });
+    expect(stats.statusCode).toBe(200);
+  });
+
+  it('answers 503 with Retry-After when a token from the future is not applied within maxWaitMs', async () => {
+    const token = encodeToken({ topic, offsets: { '0': '100', '2': '9000000000000' } });
+    const timeoutsBefore = await metric('timeout');
+    const started = Date.now();
+    const res = await server.inject({
+      url: `/v1/events?after=${token}&maxWaitMs=400`,
+      headers: principal(tenant, config),
+    });
+    const elapsed = Date.now() - started;
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.headers['splitstream-served-by']).toBe('replica');
+    expect(res.json()).toMatchObject({
+      status: 503,
+      title: 'Service Unavailable',
+      partitionsBehind: [{ partition: 2, required: '9000000000000', applied: '100' }],
+    });
+    expect(res.json().detail).toContain('maxWaitMs=400');
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(elapsed).toBeLessThan(2_000);
+    expect(await metric('timeout')).toBe(timeoutsBefore + 1);
+  });
+
+  it('uses the configured default wait and never waits with maxWaitMs=0', async () => {
+    const unknownPartition = encodeToken({ topic, offsets: { '5': '0' } });
+    let started = Date.now();
+    const now = await server.inject({
+      url: `/v1/events/old/status?after=${unknownPartition}&maxWaitMs=0`,
+      headers: principal(tenant, config),
+    });
+    expect(now.statusCode).toBe(503);
+    expect(now.json().partitionsBehind).toEqual([{ partition: 5, required: '0', applied: null }]);
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    const { server: short, config: shortConfig } = await buildApp({
+      KAFKA_TOPIC: topic,
+      READ_MAX_WAIT_MS: '200',
+    });
+    try {
+      started = Date.now();
+      const res = await short.inject({
+        url: `/v1/deadletters?after=${unknownPartition}`,
+        headers: principal(tenant, shortConfig),
+      });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().detail).toContain('maxWaitMs=200');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    } finally {
+      await short.close();
+    }
+  });
+});

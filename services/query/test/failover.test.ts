@@ -1,0 +1,154 @@
+import { encodeToken } from '@splitstream/shared';
+import { TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
+import type { FastifyInstance } from 'fastify';
+import type { QueryConfig } from '../src/config';
+import {
+  buildApp,
+  infra,
+  newTenant,
+  openStore,
+  principal,
+  removeFixtures,
+  type Store,
+  seed,
+  setCheckpoints,
+  storedEvents,
+} from './helpers';
+
+const portOf = (uri: string) => Number(new URL(uri).port);
+const uriThrough = (proxy: TcpProxy) =>
+  `mongodb://127.0.0.1:${proxy.port}/?directConnection=true&retryWrites=false`;
+
+/**
+ * Each store endpoint behind a TCP proxy this suite owns: cutting a proxy is a stopped endpoint for
+ * this app only, the shared store keeps running for everyone else.
+ */
+describe('store endpoint failures', () => {
+  let store: Store;
+  let server: FastifyInstance;
+  let config: QueryConfig;
+  let replicaProxy: TcpProxy;
+  let primaryProxy: TcpProxy;
+  const tenant = newTenant();
+  const topic = uniqueName('qtopic');
+
+  const cutProxies = new Set<TcpProxy>();
+  const cut = async (proxy: TcpProxy) => {
+    cutProxies.add(proxy);
+    await proxy.cut();
+  };
+  const read = (url = '/v1/events/e1') => server.inject({ url, headers: principal(tenant, config) });
+  const metric = async (pattern: RegExp) =>
+    Number((await server.inject('/metrics')).body.match(pattern)?.[1] ?? 0);
+
+  beforeAll(async () => {
+    store = await openStore();
+    replicaProxy = await new TcpProxy('127.0.0.1', portOf(infra.readUri)).start();
+    primaryProxy = await new TcpProxy('127.0.0.1', portOf(infra.writeUri)).start();
+    ({ server, config } = await buildApp({
+      MONGO_READ_URI: uriThrough(replicaProxy),
+      MONGO_WRITE_URI: uriThrough(primaryProxy),
+      KAFKA_TOPIC: topic,
+      STORE_HEARTBEAT_MS: '500',
+      REPLICA_SELECTION_TIMEOUT_MS: '500',
+      PRIMARY_SELECTION_TIMEOUT_MS: '500',
+    }));
+    await seed(store, storedEvents(tenant, [{ id: 'e1', time: '2026-06-01T00:00:00Z' }], topic));
+    await setCheckpoints(store, topic, { 0: '7' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await replicaProxy?.stop();
+    await primaryProxy?.stop();
+    await removeFixtures(store, [tenant], [topic]);
+    await store?.close();
+  });
+
+  afterEach(async () => {
+    // Each test leaves both endpoints up and back in use.
+    for (const proxy of cutProxies) await proxy.restore();
+    cutProxies.clear();
+    await waitFor(async () => (await read()).headers['splitstream-served-by'] === 'replica', {
+      what: 'reads back on the replica',
+    });
+  });
+
+  it('reads from the replica while it is up', async () => {
+    const res = await read();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['splitstream-served-by']).toBe('replica');
+  });
+
+  it('falls back to the primary when the replica endpoint stops, and returns when it is back', async () => {
+    await cut(replicaProxy);
+    const started = Date.now();
+    const first = await read();
+    expect(first.statusCode).toBe(200);
+    expect(first.json().id).toBe('e1');
+    expect(first.headers['splitstream-served-by']).toBe('primary');
+    expect(first.headers['splitstream-checkpoint-time']).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(3_000);
+
+    // Once the replica is known down, reads go straight to the primary.
+    const t0 = Date.now();
+    for (const url of ['/v1/events', '/v1/events/e1/status', '/v1/deadletters']) {
+      const res = await read(url);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['splitstream-served-by']).toBe('primary');
+    }
+    expect(Date.now() - t0).toBeLessThan(1_500);
+
+    // A consistency token is checked against the endpoint that serves the read: the primary.
+    const withToken = await read(`/v1/events/e1?after=${encodeToken({ topic, offsets: { '0': '7' } })}`);
+    expect(withToken.statusCode).toBe(200);
+    expect(withToken.headers['splitstream-served-by']).toBe('primary');
+
+    expect((await server.inject('/readyz')).statusCode).toBe(200);
+    expect(await metric(/query_store_endpoint_up\{endpoint="replica",service="query"\} (\d+)/)).toBe(0);
+    expect(
+      await metric(
+        /query_read_duration_seconds_count\{service="query",route="\/v1\/events\/:id",served_by="primary"\} (\d+)/,
+      ),
+    ).toBeGreaterThanOrEqual(2);
+
+    await replicaProxy.restore();
+    cutProxies.delete(replicaProxy);
+    await waitFor(async () => (await read()).headers['splitstream-served-by'] === 'replica', {
+      what: 'reads back on the replica',
+      timeoutMs: 10_000,
+    });
+    expect(await metric(/query_store_endpoint_up\{endpoint="replica",service="query"\} (\d+)/)).toBe(1);
+  });
+
+  it('keeps reading from the replica when the primary endpoint stops', async () => {
+    await cut(primaryProxy);
+    for (const url of [
+      '/v1/events/e1',
+      '/v1/events',
+      '/v1/stats?since=2026-06-01T00:00:00Z&until=2026-06-02T00:00:00Z',
+    ]) {
+      const res = await read(url);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['splitstream-served-by']).toBe('replica');
+    }
+    expect((await read('/v1/stats?since=2026-06-01T00:00:00Z&until=2026-06-02T00:00:00Z')).json().total).toBe(
+      1,
+    );
+    expect((await server.inject('/readyz')).statusCode).toBe(200);
+  });
+
+  it('answers 503 problem+json, and /readyz 503, when neither endpoint answers', async () => {
+    await cut(replicaProxy);
+    await cut(primaryProxy);
+    const res = await read();
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    expect(JSON.stringify(res.json())).not.toMatch(/127\.0\.0\.1|Mongo/);
+    const ready = await server.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().checks.store).toContain('neither');
+  });
+});

@@ -54,13 +54,27 @@ export function listDeadLettersSchema(config: QueryConfig) {
         since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
         until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
         limit: Type.Optional(
-          Type.Integer({ minimum: PAGE_LIMITS.min, maximum: PAGE_LIMITS.max, default: PAGE_LIMITS.default }),
+          Type.Integer({
+            minimum: PAGE_LIMITS.min,
+            maximum: PAGE_LIMITS.max,
+            default: PAGE_LIMITS.default,
+            examples: [50],
+          }),
         ),
         order: Type.Optional(
-          Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], { default: ORDER.desc }),
+          Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], {
+            default: ORDER.desc,
+            description: 'By dead-letter time (then id)',
+            examples: [ORDER.asc],
+          }),
         ),
         cursor: Type.Optional(
-          Type.String({ minLength: 1, maxLength: 1024, description: 'nextCursor of the previous page' }),
+          Type.String({
+            minLength: 1,
+            maxLength: 1024,
+            description: 'nextCursor of the previous page (opaque)',
+            examples: ['eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9'],
+          }),
         ),
         ...consistencyQuery(config),
       },
@@ -72,7 +86,7 @@ export function listDeadLettersSchema(config: QueryConfig) {
         'A page of dead letters',
         Type.Object(
           { items: Type.Array(DeadLetterItem), nextCursor: Type.Union([Type.String(), Type.Null()]) },
-          { additionalProperties: false },
+          { additionalProperties: false, examples: [{ items: DeadLetterItem.examples, nextCursor: null }] },
         ),
       ),
       ...readErrors(),

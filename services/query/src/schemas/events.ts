@@ -78,12 +78,19 @@ export function listEventsSchema(config: QueryConfig) {
           DateTime('Event time upper bound, exclusive (RFC 3339)', '2026-11-27T00:00:00Z'),
         ),
         limit: Type.Optional(
-          Type.Integer({ minimum: PAGE_LIMITS.min, maximum: PAGE_LIMITS.max, default: PAGE_LIMITS.default }),
+          Type.Integer({
+            minimum: PAGE_LIMITS.min,
+            maximum: PAGE_LIMITS.max,
+            default: PAGE_LIMITS.default,
+            description: 'Page size',
+            examples: [100],
+          }),
         ),
         order: Type.Optional(
           Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], {
             default: ORDER.asc,
             description: 'By event time (then identity)',
+            examples: [ORDER.desc],
           }),
         ),
         cursor: Type.Optional(
@@ -91,6 +98,7 @@ export function listEventsSchema(config: QueryConfig) {
             minLength: 1,
             maxLength: 1024,
             description: 'nextCursor of the previous page (opaque)',
+            examples: ['eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9'],
           }),
         ),
         ...consistencyQuery(config),
@@ -103,7 +111,15 @@ export function listEventsSchema(config: QueryConfig) {
         'A page of events',
         Type.Object(
           { items: Type.Array(EventItem), nextCursor: NextCursor },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                items: EventItem.examples,
+                nextCursor: 'eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9',
+              },
+            ],
+          },
         ),
       ),
       ...readErrors(),

@@ -16,13 +16,13 @@ export function statsSchema(config: QueryConfig) {
         by: Type.Optional(
           Type.Union(
             Object.values(STATS_BY).map((b) => Type.Literal(b)),
-            { default: STATS_BY.type, description: 'Attribute to group by' },
+            { default: STATS_BY.type, description: 'Attribute to group by', examples: [STATS_BY.source] },
           ),
         ),
         interval: Type.Optional(
           Type.Union(
             Object.values(INTERVALS).map((i) => Type.Literal(i)),
-            { default: INTERVALS.hour, description: 'Bucket width (UTC)' },
+            { default: INTERVALS.hour, description: 'Bucket width (UTC)', examples: [INTERVALS.minute] },
           ),
         ),
         since: DateTime('Range start, inclusive (RFC 3339)', '2026-11-26T00:00:00Z'),

@@ -1,15 +1,40 @@
-import { observabilityPlugin, problemPlugin } from '@splitstream/shared';
+import {
+  CloudEventSchema,
+  internalAuthPlugin,
+  observabilityPlugin,
+  openapiPlugin,
+  ProblemSchema,
+  problemPlugin,
+} from '@splitstream/shared';
 import type { FastifyPluginAsync } from 'fastify';
+import type { KafkaConfig } from 'kafkajs';
 import type { IngestConfig } from './config';
+import { ingestMetricsPlugin } from './plugins/app/metrics';
+import { kafkaPlugin } from './plugins/external/kafka';
+import { eventRoutes } from './routes/events';
 
 export interface AppOptions {
   config: IngestConfig;
+  /** kafkajs overrides for tests (e.g. a socketFactory through a TcpProxy); never from the environment. */
+  kafka?: Partial<KafkaConfig>;
 }
 
 /** The ingest service as a plugin: tests register it without listening, server.ts listens. */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify) => {
+export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
+  const { config } = options;
   await fastify.register(problemPlugin);
   await fastify.register(observabilityPlugin, { service: 'ingest' });
+  await fastify.register(openapiPlugin, {
+    title: 'Splitstream ingest',
+    description: 'Event intake: CloudEvents in, durable in Kafka (acks=all) before 202.',
+  });
+  // Shared schemas become components of the OpenAPI document; routes refer to them by $id.
+  fastify.addSchema(CloudEventSchema);
+  fastify.addSchema(ProblemSchema);
+  await fastify.register(internalAuthPlugin, { secret: config.INTERNAL_AUTH_SECRET });
+  await fastify.register(ingestMetricsPlugin);
+  await fastify.register(kafkaPlugin, { config, ...(options.kafka ? { kafka: options.kafka } : {}) });
+  await fastify.register(eventRoutes, { config });
 };
 
 export default app;

@@ -1,0 +1,123 @@
+import underPressure from '@fastify/under-pressure';
+import { EVENT_LIMITS, requireScope, SCOPES, SplitstreamError } from '@splitstream/shared';
+import type { FastifyError, FastifyPluginAsync, FastifyRequest, RequestPayload } from 'fastify';
+import type { IngestConfig } from '../config';
+import { assertMediaType, decodedBody } from '../domain/body';
+import { parseBatch, parseEvent, tokenOf, toMessages } from '../domain/events';
+import { IngestUnavailableError, UNAVAILABLE_REASONS } from '../errors';
+import {
+  BATCH_CONTENT_TYPES,
+  PostBatchSchema,
+  PostEventSchema,
+  SINGLE_CONTENT_TYPES,
+} from '../schemas/events';
+
+export interface EventRoutesOptions {
+  config: IngestConfig;
+}
+
+const REASON_BY_STATUS: Record<number, string> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  503: 'unavailable',
+};
+
+/** The label of ingest_rejections_total for an error answered by the problem handler. */
+export function rejectionReason(error: unknown): string {
+  if (error instanceof IngestUnavailableError) return error.reason;
+  const code = (error as FastifyError).code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'malformed';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'too_large';
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return 'unsupported_media_type';
+  const status = error instanceof SplitstreamError ? error.status : (error as FastifyError).statusCode;
+  return REASON_BY_STATUS[status ?? 500] ?? 'error';
+}
+
+// Bodies are validated by the shared cloudEventErrors (every fault, JSON-pointer fields, extension
+// attributes honoured); the route's body schema is there for OpenAPI, not for Fastify's Ajv, whose
+// defaults (first error only, removeAdditional) would hide faults or silently strip attributes.
+const documentationOnly = () => () => true;
+
+const requireWrite = async (request: FastifyRequest) => requireScope(request, SCOPES.write);
+
+/** POST /v1/events and /v1/events/batch. */
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, { config }) => {
+  const topic = config.KAFKA_TOPIC;
+  const { requests, acceptedEvents, rejections } = app.ingestMetrics;
+  const maxBodyBytes = EVENT_LIMITS.maxBatchBytes;
+
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser(
+    ['application/cloudevents+json', 'application/cloudevents-batch+json'],
+    { parseAs: 'string' },
+    jsonParser,
+  );
+
+  // A saturated event loop sheds ingest requests at once (503) rather than queueing them.
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.INGEST_MAX_EVENT_LOOP_DELAY_MS,
+    pressureHandler: () =>
+      Promise.reject(
+        new IngestUnavailableError(UNAVAILABLE_REASONS.eventLoop, 'ingest is overloaded; retry shortly', {
+          retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
+        }),
+      ),
+  });
+
+  app.addHook('onError', async (_request, _reply, error) => {
+    rejections.inc({ reason: rejectionReason(error) });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  const bodyOf =
+    (accepted: readonly string[]) =>
+    async (request: FastifyRequest, _reply: unknown, payload: RequestPayload): Promise<RequestPayload> => {
+      assertMediaType(request.headers['content-type'], accepted);
+      return decodedBody(payload, request.headers['content-encoding'], maxBodyBytes);
+    };
+
+  app.post(
+    '/v1/events',
+    {
+      schema: PostEventSchema,
+      bodyLimit: maxBodyBytes,
+      validatorCompiler: documentationOnly,
+      onRequest: requireWrite,
+      preParsing: bodyOf(SINGLE_CONTENT_TYPES),
+    },
+    async (request, reply) => {
+      const receivedAt = new Date();
+      const event = parseEvent(request.body);
+      const messages = toMessages(request.principal.tenant, [event], receivedAt, false);
+      const written = await app.pipeline.submit(messages);
+      acceptedEvents.inc();
+      return reply.code(202).send({ id: event.id, token: tokenOf(topic, written) });
+    },
+  );
+
+  app.post(
+    '/v1/events/batch',
+    {
+      schema: PostBatchSchema,
+      bodyLimit: maxBodyBytes,
+      validatorCompiler: documentationOnly,
+      onRequest: requireWrite,
+      preParsing: bodyOf(BATCH_CONTENT_TYPES),
+    },
+    async (request, reply) => {
+      const receivedAt = new Date();
+      const events = parseBatch(request.body);
+      const messages = toMessages(request.principal.tenant, events, receivedAt, true);
+      const written = await app.pipeline.submit(messages);
+      acceptedEvents.inc(events.length);
+      return reply
+        .code(202)
+        .send({ accepted: events.length, ids: events.map((e) => e.id), token: tokenOf(topic, written) });
+    },
+  );
+};

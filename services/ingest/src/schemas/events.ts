@@ -1,0 +1,136 @@
+import { Type } from '@sinclair/typebox';
+import { CloudEventSchema, EVENT_LIMITS, PROBLEM_CONTENT_TYPE, ProblemSchema } from '@splitstream/shared';
+
+export const SINGLE_CONTENT_TYPES = ['application/json', 'application/cloudevents+json'] as const;
+export const BATCH_CONTENT_TYPES = ['application/json', 'application/cloudevents-batch+json'] as const;
+
+const example = CloudEventSchema.examples?.[0] as Record<string, unknown>;
+const secondExample = {
+  ...example,
+  id: 'b7a8f0c2-2',
+  subject: 'order-1043',
+  data: { orderId: 1043, total: 12 },
+};
+const exampleToken = 'eyJ2IjoxLCJ0IjoiZXZlbnRzIiwibyI6eyIzIjoiNDIifX0';
+
+const CloudEventRef = Type.Ref(CloudEventSchema);
+
+const { $id: _problemId, examples: _problemExamples, ...problemBody } = ProblemSchema;
+
+/** A problem+json response with its own example (the shared ProblemSchema, inlined so each status shows its case). */
+function problem(status: number, title: string, description: string, detail: string, extra: object = {}) {
+  return {
+    description,
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: {
+          ...problemBody,
+          examples: [{ type: 'about:blank', title, status, detail, instance: '/v1/events/batch', ...extra }],
+        },
+      },
+    },
+  };
+}
+
+/** Error responses shared by both routes; each says what causes it. */
+const errorResponses = {
+  400: problem(
+    400,
+    'Bad Request',
+    'Malformed JSON, invalid gzip, or an event that is not a valid CloudEvent; `errors` names each bad field as a JSON pointer (`/3/source` for the fourth event of a batch)',
+    '1 of 4 events are invalid; the batch was rejected as a whole: /3/source Expected required property',
+    { errors: [{ field: '/3/source', message: 'Expected required property' }] },
+  ),
+  401: problem(
+    401,
+    'Unauthorized',
+    'Missing or invalid internal credentials (the service is reached through the gateway only)',
+    'this service is reached through the gateway only (missing internal credentials)',
+  ),
+  403: problem(
+    403,
+    'Forbidden',
+    'The API key lacks the events:write scope',
+    'this API key lacks the events:write scope',
+  ),
+  413: problem(
+    413,
+    'Payload Too Large',
+    `Body over ${EVENT_LIMITS.maxBatchBytes} bytes (checked before reading it, and after gzip inflation), or an event over ${EVENT_LIMITS.maxEventBytes} bytes`,
+    `the body inflates to more than ${EVENT_LIMITS.maxBatchBytes} bytes`,
+  ),
+  415: problem(
+    415,
+    'Unsupported Media Type',
+    'Content-Type or Content-Encoding not accepted',
+    'Content-Type text/plain is not accepted here; send application/json or application/cloudevents-batch+json',
+  ),
+  503: {
+    ...problem(
+      503,
+      'Service Unavailable',
+      'Kafka is unreachable, the producer is reconnecting, the in-flight budget is full, the event loop is saturated, or the service is shutting down; nothing of the request was acknowledged: retry after Retry-After seconds (event ids make retries safe)',
+      'the event broker is unreachable',
+    ),
+    headers: {
+      'retry-after': { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying' },
+    },
+  },
+};
+
+const headers = Type.Object({
+  'content-encoding': Type.Optional(
+    Type.String({
+      description: 'gzip to send a compressed body (bounded after inflation)',
+      examples: ['gzip'],
+    }),
+  ),
+});
+
+export const PostEventSchema: Record<string, unknown> = {
+  tags: ['events'],
+  summary: 'Ingest one event',
+  description:
+    'One CloudEvent in structured JSON mode. Answered 202 only after Kafka acknowledged it with acks=all. A missing `time` is filled from the ingest clock. The tenant comes from the API key, never from the body.',
+  consumes: [...SINGLE_CONTENT_TYPES],
+  headers,
+  // allOf keeps the example next to the reference (@fastify/swagger drops siblings of a bare $ref).
+  body: { allOf: [CloudEventRef], examples: [example] },
+  response: {
+    202: Type.Object(
+      {
+        id: Type.String({ description: 'The event id' }),
+        token: Type.String({ description: 'Read-your-writes token: pass it as `after` to a query' }),
+      },
+      { description: 'Durable in Kafka', examples: [{ id: example.id, token: exampleToken }] },
+    ),
+    ...errorResponses,
+  },
+};
+
+export const PostBatchSchema: Record<string, unknown> = {
+  tags: ['events'],
+  summary: 'Ingest a batch of events',
+  description: `1 to ${EVENT_LIMITS.maxBatchEvents} CloudEvents, at most ${EVENT_LIMITS.maxBatchBytes} bytes after decompression. Validated as a whole: one bad event rejects the batch (400 naming each bad index). 202 only after Kafka acknowledged every event.`,
+  consumes: [...BATCH_CONTENT_TYPES],
+  headers,
+  body: Type.Array(CloudEventRef, {
+    minItems: 1,
+    maxItems: EVENT_LIMITS.maxBatchEvents,
+    examples: [[example, secondExample]],
+  }),
+  response: {
+    202: Type.Object(
+      {
+        accepted: Type.Integer({ description: 'Number of events acknowledged' }),
+        ids: Type.Array(Type.String(), { description: 'Event ids, in request order' }),
+        token: Type.String({ description: 'Read-your-writes token covering every event of the batch' }),
+      },
+      {
+        description: 'Every event durable in Kafka',
+        examples: [{ accepted: 2, ids: [example.id, secondExample.id], token: exampleToken }],
+      },
+    ),
+    ...errorResponses,
+  },
+};

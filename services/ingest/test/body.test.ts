@@ -1,0 +1,56 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@splitstream/shared';
+import { assertMediaType, decodedBody, mediaTypeOf } from '../src/domain/body';
+
+async function drain(stream: Readable): Promise<{ bytes: number; error?: unknown }> {
+  let bytes = 0;
+  return new Promise((resolve) => {
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    stream.on('end', () => resolve({ bytes }));
+    stream.on('error', (error) => resolve({ bytes, error }));
+  });
+}
+
+describe('request body decoding', () => {
+  it('reads media types without parameters or case', () => {
+    expect(mediaTypeOf('Application/CloudEvents+JSON; charset=utf-8')).toBe('application/cloudevents+json');
+    expect(mediaTypeOf(undefined)).toBe('');
+    expect(() => assertMediaType('text/plain', ['application/json'])).toThrow(UnsupportedMediaTypeError);
+    expect(() => assertMediaType('application/json; charset=utf-8', ['application/json'])).not.toThrow();
+  });
+
+  it('passes identity bodies through and refuses unknown encodings', () => {
+    const body = Readable.from([]);
+    expect(decodedBody(body, undefined, 10)).toBe(body);
+    expect(decodedBody(body, 'identity', 10)).toBe(body);
+    expect(() => decodedBody(body, 'deflate', 10)).toThrow(UnsupportedMediaTypeError);
+  });
+
+  it('inflates gzip and reports the encoded length it read', async () => {
+    const plain = Buffer.from(JSON.stringify({ hello: 'world'.repeat(100) }));
+    const zipped = gzipSync(plain);
+    const stream = decodedBody(Readable.from([zipped]), 'gzip', 1024 * 1024) as Readable & {
+      receivedEncodedLength: number;
+    };
+    const { bytes, error } = await drain(stream);
+    expect(error).toBeUndefined();
+    expect(bytes).toBe(plain.length);
+    expect(stream.receivedEncodedLength).toBe(zipped.length);
+  });
+
+  it('stops a gzip bomb at the limit: never more than the limit is inflated into the body', async () => {
+    const limit = 1024 * 1024;
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+    const { bytes, error } = await drain(decodedBody(Readable.from([bomb]), 'gzip', limit));
+    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(bytes).toBeLessThanOrEqual(limit);
+  });
+
+  it('fails invalid gzip with a 400', async () => {
+    const { error } = await drain(decodedBody(Readable.from([Buffer.from('plain text')]), 'gzip', 1024));
+    expect(error).toBeInstanceOf(ValidationError);
+  });
+});

@@ -1,0 +1,96 @@
+import { type Principal, SCOPES, signPrincipal, TOPICS } from '@splitstream/shared';
+import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Admin, type IHeaders, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { app } from '../src/app';
+import { loadIngestConfig } from '../src/config';
+
+export const SECRET = 'ingest-test-secret-0123456789';
+
+export function testKafka(overrides?: Partial<KafkaConfig>): Kafka {
+  return new Kafka({
+    clientId: uniqueName('ingest-test'),
+    brokers: testInfra().brokers,
+    logLevel: logLevel.NOTHING,
+    ...overrides,
+  });
+}
+
+export async function createTopic(admin: Admin, partitions = TOPICS.events.partitions): Promise<string> {
+  return createTestTopic(admin, 'ingest-test', partitions);
+}
+
+/** The ingest app on a Fastify instance (inject only), writing to `topic`. */
+export async function buildIngest(
+  topic: string,
+  env: Record<string, string> = {},
+  kafka?: Partial<KafkaConfig>,
+): Promise<FastifyInstance> {
+  const server = Fastify();
+  const config = loadIngestConfig({
+    KAFKA_BROKERS: testInfra().brokers.join(','),
+    KAFKA_TOPIC: topic,
+    INTERNAL_AUTH_SECRET: SECRET,
+    ...env,
+  });
+  await server.register(app, { config, ...(kafka ? { kafka } : {}) });
+  await server.ready();
+  return server;
+}
+
+export function writeHeaders(tenant: string, scopes: string[] = [SCOPES.write]): Record<string, string> {
+  const principal: Principal = { tenant, scopes };
+  return signPrincipal(SECRET, principal);
+}
+
+let counter = 0;
+export function sampleEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  counter += 1;
+  return {
+    specversion: '1.0',
+    id: uniqueName(`ev${counter}`),
+    source: '/test/ingest',
+    type: 'com.example.test',
+    data: { n: counter },
+    ...overrides,
+  };
+}
+
+export interface ConsumedMessage {
+  partition: number;
+  offset: string;
+  key: string;
+  headers: IHeaders;
+  value: Record<string, unknown>;
+}
+
+/** Reads `topic` from the beginning until at least `count` messages arrived (unique group, closed after). */
+export async function consumeTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 30_000) {
+  const consumer = kafka.consumer({ groupId: uniqueName('ingest-test-group') });
+  const messages: ConsumedMessage[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        messages.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? '',
+          headers: message.headers ?? {},
+          value: JSON.parse(message.value?.toString() ?? 'null'),
+        });
+      },
+    });
+    await waitFor(() => messages.length >= count, { timeoutMs, what: `${count} messages on ${topic}` });
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Sum of the high watermarks of a topic: how many messages it holds (no compaction, no deletion). */
+export async function topicSize(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+}

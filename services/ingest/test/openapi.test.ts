@@ -1,0 +1,34 @@
+import Fastify from 'fastify';
+import { app } from '../src/app';
+import { loadIngestConfig } from '../src/config';
+
+describe('ingest OpenAPI document', () => {
+  it('describes both public routes with tags, examples and every error response', async () => {
+    const server = Fastify();
+    // The document does not need a broker: an unreachable one keeps the test independent.
+    await server.register(app, { config: loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:1' }) });
+    const response = await server.inject('/openapi.json');
+    expect(response.statusCode).toBe(200);
+    const doc = response.json();
+    expect(doc.info.title).toBe('Splitstream ingest');
+    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/events', '/v1/events/batch']);
+    expect(doc.components.schemas.CloudEvent).toBeDefined();
+    for (const [path, types] of [
+      ['/v1/events', ['application/json', 'application/cloudevents+json']],
+      ['/v1/events/batch', ['application/json', 'application/cloudevents-batch+json']],
+    ] as const) {
+      const op = doc.paths[path].post;
+      expect(op.tags).toEqual(['events']);
+      expect(Object.keys(op.requestBody.content)).toEqual(types);
+      for (const type of types) expect(op.requestBody.content[type].example).toBeDefined();
+      expect(Object.keys(op.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415', '503']);
+      expect(op.responses['202'].content['application/json'].example.token).toEqual(expect.any(String));
+      for (const status of ['400', '401', '403', '413', '415', '503']) {
+        const problem = op.responses[status].content['application/problem+json'];
+        expect(problem.schema.examples[0].status).toBe(Number(status));
+      }
+      expect(op.responses['503'].headers['retry-after']).toBeDefined();
+    }
+    await server.close();
+  });
+});

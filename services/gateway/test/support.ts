@@ -1,27 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loggerOptions, SCOPES } from '@splitstream/shared';
+import {
+  type ChildService,
+  freePort,
+  SERVICE_SCRIPT,
+  spawnService as spawnSharedService,
+} from '@splitstream/shared/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, GATEWAY_SERVER_OPTIONS } from '../src/app';
 import { hashApiKey } from '../src/auth/api-keys';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config';
 
-export const SECRET = `gateway-test-${randomBytes(8).toString('hex')}`;
-export const REPO_ROOT = join(__dirname, '..', '..', '..');
+export { type ChildService, freePort, SERVICE_SCRIPT };
 
-/** A free loopback port: listen on 0, read it, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export const SECRET = `gateway-test-${randomBytes(8).toString('hex')}`;
 
 export interface TestKey {
   key: string;
@@ -79,68 +72,14 @@ export async function startGateway(env: Record<string, string>): Promise<Running
   return { app: server, url: address, config, close: () => server.close() };
 }
 
-export interface ChildService {
-  name: string;
-  url: string;
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-  /** Resolves once the process has exited. */
-  exited: Promise<void>;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** Spawns a node script with env; resolves when GET /readyz answers 200. */
-export async function spawnService(
+/** A service process that trusts this suite's gateway (same internal secret). */
+export function spawnService(
   name: string,
   script: string,
   env: Record<string, string>,
-  { port, readyTimeoutMs = 30_000 }: { port?: number; readyTimeoutMs?: number } = {},
+  options: { port?: number; readyTimeoutMs?: number } = {},
 ): Promise<ChildService> {
-  const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, [script], {
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      INTERNAL_AUTH_SECRET: SECRET,
-      ...env,
-      PORT: String(chosen),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${chosen}`;
-  const deadline = Date.now() + readyTimeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output}`);
-    try {
-      const response = await fetch(`${url}/readyz`);
-      if (response.ok) break;
-    } catch {}
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${name} not ready after ${readyTimeoutMs} ms: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    name,
-    url,
-    port: chosen,
-    child,
-    output: () => output,
-    exited,
-    kill: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
+  return spawnSharedService(name, script, { INTERNAL_AUTH_SECRET: SECRET, ...env }, options);
 }
 
 export const ECHO_UPSTREAM = join(__dirname, 'fixtures', 'echo-upstream.js');
@@ -168,8 +107,6 @@ export async function metricValue(
   }
   return total;
 }
-
-export const SERVICE_SCRIPT = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'server.js');
 
 /**
  * Real ingest and query processes (their built dist/server.js) on free ports, publishing to and

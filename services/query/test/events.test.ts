@@ -169,6 +169,31 @@ describe('event reads against the replicated store', () => {
     expect(status.json()).toMatchObject({ id: longId, status: 'stored' });
   });
 
+  it('names at most 100 sources of a shared id, and says the list is truncated', async () => {
+    const crowded = newTenant();
+    try {
+      await seed(
+        store,
+        storedEvents(
+          crowded,
+          Array.from({ length: 101 }, (_, i) => ({
+            id: 'popular',
+            source: `/s/${String(i).padStart(3, '0')}`,
+            time: '2026-03-03T00:00:00Z',
+          })),
+        ),
+      );
+      const res = await get('/v1/events/popular', crowded);
+      expect(res.statusCode).toBe(409);
+      expect(res.json().sources).toHaveLength(100);
+      expect(res.json().sources[0]).toBe('/s/000');
+      expect(res.json().sourcesTruncated).toBe(true);
+      expect(res.json().detail).toContain('more than 100 sources');
+    } finally {
+      await removeFixtures(store, [crowded]);
+    }
+  });
+
   it('never shows another tenant’s events: 404, not 403', async () => {
     const res = await get('/v1/events/secret');
     expect(res.statusCode).toBe(404);

@@ -138,6 +138,34 @@ describe('store endpoint failures', () => {
     expect((await server.inject('/readyz')).statusCode).toBe(200);
   });
 
+  it('starts while the replica endpoint is down, serves from the primary, and connects when it comes up', async () => {
+    const lateProxy = await new TcpProxy('127.0.0.1', portOf(infra.readUri)).start();
+    await lateProxy.cut();
+    const late = await buildApp({
+      MONGO_READ_URI: uriThrough(lateProxy),
+      MONGO_WRITE_URI: infra.writeUri,
+      KAFKA_TOPIC: topic,
+      STORE_HEARTBEAT_MS: '500',
+      REPLICA_SELECTION_TIMEOUT_MS: '500',
+    });
+    const lateRead = () =>
+      late.server.inject({ url: '/v1/events/e1', headers: principal(tenant, late.config) });
+    try {
+      expect((await late.server.inject('/readyz')).statusCode).toBe(200);
+      const res = await lateRead();
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['splitstream-served-by']).toBe('primary');
+      await lateProxy.restore();
+      await waitFor(async () => (await lateRead()).headers['splitstream-served-by'] === 'replica', {
+        what: 'the late replica in use',
+        timeoutMs: 10_000,
+      });
+    } finally {
+      await late.server.close();
+      await lateProxy.stop();
+    }
+  });
+
   it('answers 503 problem+json, and /readyz 503, when neither endpoint answers', async () => {
     await cut(replicaProxy);
     await cut(primaryProxy);

@@ -6,7 +6,7 @@ import { afterPosition, decodeCursor, encodeCursor, queryFingerprint } from '../
 import { isEndpointUnavailable } from '../src/domain/endpoints';
 import { eventsFilter } from '../src/domain/events';
 import { bucketStart, checkStatsRange, statsPipeline } from '../src/domain/stats';
-import { parseRange } from '../src/domain/time-range';
+import { parseRange, parseTime } from '../src/domain/time-range';
 
 describe('config', () => {
   it('has defaults for every setting', () => {
@@ -101,6 +101,30 @@ describe('filters', () => {
     expect(() =>
       checkStatsRange({ interval: 'day', since, until: new Date('2026-01-11T00:00:01Z') }, 10),
     ).toThrow(ValidationError);
+  });
+});
+
+describe('time parameters', () => {
+  it('parses RFC 3339 with offsets, fractions and lower-case separators', () => {
+    expect(parseTime('2026-11-26T12:00:00+02:00', 'f').toISOString()).toBe('2026-11-26T10:00:00.000Z');
+    expect(parseTime('2026-11-26t10:00:00.5z', 'f').toISOString()).toBe('2026-11-26T10:00:00.500Z');
+    expect(parseTime('2028-02-29T00:00:00Z', 'f').toISOString()).toBe('2028-02-29T00:00:00.000Z');
+  });
+
+  it.each([
+    '2026-02-30T00:00:00Z',
+    '2026-02-29T00:00:00Z',
+    '2026-04-31T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-00-10T00:00:00Z',
+    '2026-11-00T00:00:00Z',
+    '2026-11-26T24:00:00Z',
+    '2026-11-26T10:60:00Z',
+    '2026-11-26T10:00:60Z',
+    '2026-11-26T10:00:00+24:00',
+  ])('refuses the impossible date-time %s naming the parameter', (value) => {
+    expect(() => parseTime(value, 'querystring.since')).toThrow(ValidationError);
+    expect(() => parseTime(value, 'querystring.since')).toThrow(/querystring.since/);
   });
 });
 

@@ -42,6 +42,7 @@ describe('parameter validation', () => {
     ['/v1/events?since=yesterday', 'querystring.since'],
     ['/v1/events?since=2026-11-26', 'querystring.since'],
     ['/v1/events?until=2026-13-45T00:00:00Z', 'querystring.until'],
+    ['/v1/events?since=2026-02-30T00:00:00Z', 'querystring.since'],
     ['/v1/events?since=2026-11-26T10:00:00Z&until=2026-11-26T10:00:00Z', 'querystring.until'],
     ['/v1/events?cursor=not-a-cursor', 'querystring.cursor'],
     [`/v1/events?cursor=${otherQueryCursor}`, 'querystring.cursor'],

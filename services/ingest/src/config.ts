@@ -5,9 +5,14 @@ export const DEFAULT_PORT = 8081;
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 /** How long an idle producer waits for more requests before sending: small enough to be invisible to clients. */
 export const DEFAULT_LINGER_MS = 2;
-/** Bounds of one coalesced sendBatch. Bytes stay under the broker's default message.max.bytes (1 MiB) per partition. */
+/** Bounds of one coalesced sendBatch (estimated uncompressed bytes). */
 export const DEFAULT_BATCH_MAX_MESSAGES = 5_000;
-export const DEFAULT_BATCH_MAX_BYTES = 900 * 1024;
+export const DEFAULT_BATCH_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Per partition per send: kafkajs sends a partition's messages as one record batch, which the broker
+ * refuses above message.max.bytes (1 MiB by default), even uncompressed. Larger requests go in parts.
+ */
+export const DEFAULT_PARTITION_BATCH_MAX_BYTES = 512 * 1024;
 /** In-flight budget (queued + being sent): the most memory the producer side may hold. */
 export const DEFAULT_INFLIGHT_MAX_MESSAGES = 20_000;
 export const DEFAULT_INFLIGHT_MAX_BYTES = 32 * 1024 * 1024;
@@ -41,6 +46,10 @@ export const INGEST_CONFIG = Type.Composite([
     INGEST_LINGER_MS: Type.Integer({ minimum: 0, maximum: 1_000, default: DEFAULT_LINGER_MS }),
     INGEST_BATCH_MAX_MESSAGES: Type.Integer({ minimum: 1, default: DEFAULT_BATCH_MAX_MESSAGES }),
     INGEST_BATCH_MAX_BYTES: Type.Integer({ minimum: 1024, default: DEFAULT_BATCH_MAX_BYTES }),
+    INGEST_PARTITION_BATCH_MAX_BYTES: Type.Integer({
+      minimum: 1024,
+      default: DEFAULT_PARTITION_BATCH_MAX_BYTES,
+    }),
     // The budget must hold at least one largest request, or a valid batch could never be accepted.
     INGEST_INFLIGHT_MAX_MESSAGES: Type.Integer({
       minimum: EVENT_LIMITS.maxBatchEvents,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { decodeToken, headerString, KAFKA_HEADERS, partitionKey } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
@@ -124,6 +125,37 @@ describe('ingest → Kafka contract (real broker)', () => {
         }
       }
       expect(decodeToken(token)).toEqual({ topic, offsets: expected });
+    }
+  });
+
+  it('accepts a ~1 MiB batch for one subject uncompressed (sent in parts under the broker limit), in order', async () => {
+    const bigTopic = await createTopic(admin, PARTITIONS);
+    const uncompressed = await buildIngest(bigTopic, { KAFKA_COMPRESSION: 'none' });
+    try {
+      const events = Array.from({ length: 1000 }, (_, i) =>
+        sampleEvent({ subject: 'one-subject', data: { i, blob: randomBytes(600).toString('base64') } }),
+      );
+      const body = JSON.stringify(events);
+      expect(body.length).toBeGreaterThan(900_000);
+      const response = await uncompressed.inject({
+        method: 'POST',
+        url: '/v1/events/batch',
+        headers: { ...writeHeaders(tenant), 'content-type': 'application/json' },
+        payload: body,
+      });
+      expect(response.statusCode).toBe(202);
+      const messages = await consumeTopic(kafka, bigTopic, events.length);
+      const partition = partitionFor(`${tenant}/one-subject`, PARTITIONS);
+      expect(messages.map((m) => m.partition)).toEqual(events.map(() => partition));
+      expect(messages.map((m) => m.value.id)).toEqual(events.map((e) => e.id));
+      expect(decodeToken(response.json().token).offsets).toEqual({ [partition]: '999' });
+      const metrics = (await uncompressed.inject('/metrics')).body;
+      expect(
+        Number(/ingest_producer_batch_messages_count\{[^}]*\} (\d+)/.exec(metrics)?.[1]),
+      ).toBeGreaterThan(1);
+    } finally {
+      await uncompressed.close();
+      await admin.deleteTopics({ topics: [bigTopic] });
     }
   });
 });

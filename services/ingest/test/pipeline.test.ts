@@ -62,6 +62,7 @@ const OPTIONS: PipelineOptions = {
   lingerMs: 5,
   maxBatchMessages: 1000,
   maxBatchBytes: 1024 * 1024,
+  maxPartitionBytes: 512 * 1024,
   maxInflightMessages: 1000,
   maxInflightBytes: 16 * 1024 * 1024,
   stallMs: 10_000,
@@ -136,6 +137,51 @@ describe('ProducerPipeline', () => {
     // Whole requests only: two 2-message requests would exceed 3, so each send carries one.
     expect(bounded.sends.map((s) => s.length)).toEqual([2, 2, 2, 2, 2]);
     await small.pipeline.close();
+  });
+
+  it('sends a request too large for one send in consecutive parts, answered once all are acknowledged', async () => {
+    const session = new FakeSession(false);
+    // ~1200 bytes per message: at most 3 of one partition per send.
+    const { pipeline } = await started([session], { maxPartitionBytes: 4_000, lingerMs: 0 });
+    const big = Array.from({ length: 8 }, (_, n) => ({ key: 'one-subject', value: 'x'.repeat(1_000 + n) }));
+    let answered: unknown;
+    const request = pipeline.submit(big).then((w) => {
+      answered = w;
+      return w;
+    });
+    const small = pipeline.submit([msg('one-subject', 99)]);
+    await waitFor(() => session.pending === 1, { what: 'first part' });
+    expect(session.sends[0]).toHaveLength(3);
+    session.ack();
+    await waitFor(() => session.pending === 1 && session.sends.length === 2, { what: 'second part' });
+    expect(answered).toBeUndefined();
+    session.ack();
+    await waitFor(() => session.sends.length === 3, { what: 'third part' });
+    // The last part shares its send with the next request, which fits whole.
+    expect(session.sends.map((s) => s.length)).toEqual([3, 3, 3]);
+    session.ack();
+    const written = await request;
+    expect(written.map((w) => w.offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    await expect(small).resolves.toEqual([{ partition: partitionFor('one-subject', 6), offset: '8' }]);
+    await pipeline.close();
+  });
+
+  it('rejects a request in parts as a whole when a later part fails', async () => {
+    const session = new FakeSession(false);
+    const { pipeline } = await started([session, new FakeSession()], {
+      maxPartitionBytes: 4_000,
+      lingerMs: 0,
+    });
+    const big = Array.from({ length: 6 }, () => ({ key: 'one-subject', value: 'x'.repeat(1_000) }));
+    const request = pipeline.submit(big);
+    await waitFor(() => session.pending === 1, { what: 'first part' });
+    session.ack();
+    await waitFor(() => session.sends.length === 2 && session.pending === 1, { what: 'second part' });
+    session.fail();
+    await expectUnavailable(request, 'broker_unavailable');
+    await waitFor(() => pipeline.state === 'ready', { what: 'recovery' });
+    expect(pipeline.inflight).toEqual({ messages: 0, bytes: 0 });
+    await pipeline.close();
   });
 
   it('answers 503 at once when the in-flight budget is full, and takes requests again once it drains', async () => {

@@ -24,6 +24,12 @@ export interface PipelineOptions {
   lingerMs: number;
   maxBatchMessages: number;
   maxBatchBytes: number;
+  /**
+   * Bytes for one partition in one send. kafkajs writes all of a partition's messages of a send as
+   * one record batch, which the broker refuses above message.max.bytes (1 MiB by default): a request
+   * with more than this for one partition is sent in consecutive parts.
+   */
+  maxPartitionBytes: number;
   maxInflightMessages: number;
   maxInflightBytes: number;
   stallMs: number;
@@ -56,21 +62,35 @@ export interface WrittenMessage {
 
 interface Entry {
   messages: Message[];
-  bytes: number;
+  /** Estimated size of each message. */
+  sizes: number[];
+  /** Partition of each message, fixed when the entry is first sent. */
+  partitions: number[] | undefined;
+  /** Messages handed to sends so far (a request larger than one send goes in parts). */
+  sent: number;
+  written: WrittenMessage[];
   settled: boolean;
   resolve(written: WrittenMessage[]): void;
   reject(error: Error): void;
 }
 
+/** Messages [from, to) of one request, in one send. */
+interface Slice {
+  entry: Entry;
+  from: number;
+  to: number;
+  bytes: number;
+}
+
 interface InFlight {
-  entries: Entry[];
+  slices: Slice[];
   done: Promise<void>;
 }
 
 const DEFAULT_RECOVERY_INITIAL_MS = 100;
 const DEFAULT_RECOVERY_MAX_MS = 1_000;
-/** Record overhead beyond key and value (headers, varints): an estimate for the byte budget. */
-const MESSAGE_OVERHEAD_BYTES = 96;
+/** Record overhead beyond key and value (three headers, varints, attributes): a generous estimate. */
+const MESSAGE_OVERHEAD_BYTES = 160;
 
 const noopObserver: PipelineObserver = {
   batchSent() {},
@@ -143,8 +163,9 @@ export class ProducerPipeline {
     if (this.stateValue !== PIPELINE_STATES.ready) {
       return Promise.reject(this.unavailable(UNAVAILABLE_REASONS.broker, 'the event broker is unreachable'));
     }
+    const sizes = messages.map(messageBytes);
     let bytes = 0;
-    for (const message of messages) bytes += messageBytes(message);
+    for (const size of sizes) bytes += size;
     if (
       this.inflightMessages + messages.length > this.options.maxInflightMessages ||
       this.inflightBytes + bytes > this.options.maxInflightBytes
@@ -154,7 +175,16 @@ export class ProducerPipeline {
       );
     }
     return new Promise<WrittenMessage[]>((resolve, reject) => {
-      const entry: Entry = { messages, bytes, settled: false, resolve, reject };
+      const entry: Entry = {
+        messages,
+        sizes,
+        partitions: undefined,
+        sent: 0,
+        written: [],
+        settled: false,
+        resolve,
+        reject,
+      };
       this.queue.push(entry);
       this.queuedMessages += messages.length;
       this.queuedBytes += bytes;
@@ -176,15 +206,17 @@ export class ProducerPipeline {
     if (!closing) this.setState(PIPELINE_STATES.unavailable);
     this.clearLinger();
     const failure = this.unavailable(UNAVAILABLE_REASONS.broker, 'the event broker is unreachable', error);
-    // Queued entries were never sent: they leave the budget now.
+    // What was never sent leaves the budget now.
     for (const entry of this.queue.splice(0)) {
       this.settle(entry, failure);
-      this.release(entry);
+      let unsent = 0;
+      for (let i = entry.sent; i < entry.messages.length; i += 1) unsent += entry.sizes[i] as number;
+      this.release(entry.messages.length - entry.sent, unsent);
     }
     this.queuedMessages = 0;
     this.queuedBytes = 0;
-    // In-flight entries are answered now; their bytes stay counted until the send settles.
-    for (const entry of this.inFlight?.entries ?? []) this.settle(entry, failure);
+    // Requests in flight are answered now; their bytes stay counted until the send settles.
+    for (const slice of this.inFlight?.slices ?? []) this.settle(slice.entry, failure);
     if (!closing) this.recover();
   }
 
@@ -229,39 +261,31 @@ export class ProducerPipeline {
     const sending = this.stateValue === PIPELINE_STATES.ready || this.stateValue === PIPELINE_STATES.closing;
     if (this.inFlight || !session || !sending || this.queue.length === 0) return;
 
-    // Whole requests only, in arrival order; a request larger than the bound goes alone.
-    const entries: Entry[] = [];
+    const slices = this.takeSlices(session.partitions);
     let count = 0;
     let bytes = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Entry;
-      const fits =
-        count + next.messages.length <= this.options.maxBatchMessages &&
-        bytes + next.bytes <= this.options.maxBatchBytes;
-      if (entries.length > 0 && (!this.options.microbatch || !fits)) break;
-      this.queue.shift();
-      entries.push(next);
-      count += next.messages.length;
-      bytes += next.bytes;
+    for (const slice of slices) {
+      count += slice.to - slice.from;
+      bytes += slice.bytes;
     }
     this.queuedMessages -= count;
     this.queuedBytes -= bytes;
 
-    // Place every message ourselves so we know each one's index within its partition's record
-    // batch: its offset is that partition's baseOffset plus the index.
+    // We place every message ourselves so we know its index within its partition's record batch:
+    // its offset is that partition's baseOffset plus the index.
     const messages: Message[] = [];
-    const placements: Array<Array<{ partition: number; index: number }>> = [];
+    const indexes: number[][] = [];
     const perPartition = new Map<number, number>();
-    for (const entry of entries) {
-      const placed: Array<{ partition: number; index: number }> = [];
-      for (const message of entry.messages) {
-        const partition = partitionFor(String(message.key), session.partitions);
+    for (const { entry, from, to } of slices) {
+      const sliceIndexes: number[] = [];
+      for (let i = from; i < to; i += 1) {
+        const partition = (entry.partitions as number[])[i] as number;
         const index = perPartition.get(partition) ?? 0;
         perPartition.set(partition, index + 1);
-        messages.push({ ...message, partition });
-        placed.push({ partition, index });
+        messages.push({ ...(entry.messages[i] as Message), partition });
+        sliceIndexes.push(index);
       }
-      placements.push(placed);
+      indexes.push(sliceIndexes);
     }
 
     const started = process.hrtime.bigint();
@@ -277,16 +301,19 @@ export class ProducerPipeline {
         for (const record of records) {
           if (record.baseOffset !== undefined) base.set(record.partition, BigInt(record.baseOffset));
         }
-        const results = placements.map((placed) =>
-          placed.map(({ partition, index }) => {
-            const offset = base.get(partition);
-            if (offset === undefined) throw new Error(`no acknowledgement for partition ${partition}`);
-            return { partition, offset: String(offset + BigInt(index)) };
-          }),
-        );
+        for (const partition of perPartition.keys()) {
+          if (!base.has(partition)) throw new Error(`no acknowledgement for partition ${partition}`);
+        }
         this.observer.batchSent(count, bytes, elapsed());
-        entries.forEach((entry, i) => {
-          this.settle(entry, undefined, results[i]);
+        slices.forEach(({ entry, from, to }, s) => {
+          const partitions = entry.partitions as number[];
+          for (let i = from; i < to; i += 1) {
+            const partition = partitions[i] as number;
+            const index = (indexes[s] as number[])[i - from] as number;
+            entry.written[i] = { partition, offset: String((base.get(partition) as bigint) + BigInt(index)) };
+          }
+          // Sends are sequential: the last part succeeding means every earlier part did.
+          if (to === entry.messages.length) this.settle(entry, undefined, entry.written);
         });
       })
       .catch((error: unknown) => {
@@ -296,17 +323,68 @@ export class ProducerPipeline {
           'the event broker did not accept the events',
           error,
         );
-        for (const entry of entries) this.settle(entry, failure);
+        for (const { entry } of slices) this.settle(entry, failure);
         this.trip('a send failed', error);
       })
       .finally(() => {
         clearTimeout(stall);
-        for (const entry of entries) this.release(entry);
+        this.release(count, bytes);
         this.inFlight = undefined;
         // What queued during this send has waited at least a send's time: go at once.
         if (this.queue.length > 0) this.flush();
       });
-    this.inFlight = { entries, done };
+    this.inFlight = { slices, done };
+  }
+
+  /**
+   * The next send: whole requests in arrival order within the bounds; a request that does not fit
+   * alone goes first and only in part (the rest stays at the head of the queue for the next send).
+   */
+  private takeSlices(partitionCount: number): Slice[] {
+    const { maxBatchMessages, maxBatchBytes, maxPartitionBytes, microbatch } = this.options;
+    const slices: Slice[] = [];
+    const perPartition = new Map<number, number>();
+    let count = 0;
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const entry = this.queue[0] as Entry;
+      entry.partitions ??= entry.messages.map((m) => partitionFor(String(m.key), partitionCount));
+      const partitions = entry.partitions;
+      const fits = (i: number, extraPartitionBytes: Map<number, number>) => {
+        const p = partitions[i] as number;
+        const size = entry.sizes[i] as number;
+        return (perPartition.get(p) ?? 0) + (extraPartitionBytes.get(p) ?? 0) + size <= maxPartitionBytes;
+      };
+      const from = entry.sent;
+      let to = from;
+      let sliceBytes = 0;
+      const sliceByPartition = new Map<number, number>();
+      while (to < entry.messages.length) {
+        const size = entry.sizes[to] as number;
+        const ok =
+          count + (to - from) + 1 <= maxBatchMessages &&
+          bytes + sliceBytes + size <= maxBatchBytes &&
+          fits(to, sliceByPartition);
+        // A send carries at least one message, whatever its size.
+        if (!ok && (slices.length > 0 || to > from)) break;
+        const p = partitions[to] as number;
+        sliceByPartition.set(p, (sliceByPartition.get(p) ?? 0) + size);
+        sliceBytes += size;
+        to += 1;
+      }
+      const whole = to === entry.messages.length;
+      // Split only the request that opens a send; any other one waits for the next send entire.
+      if (to === from || (!whole && slices.length > 0)) break;
+      slices.push({ entry, from, to, bytes: sliceBytes });
+      count += to - from;
+      bytes += sliceBytes;
+      for (const [p, b] of sliceByPartition) perPartition.set(p, (perPartition.get(p) ?? 0) + b);
+      entry.sent = to;
+      if (!whole) break;
+      this.queue.shift();
+      if (!microbatch) break;
+    }
+    return slices;
   }
 
   /** Opens a fresh session, retrying with backoff while the pipeline is unavailable. */
@@ -372,9 +450,9 @@ export class ProducerPipeline {
     else entry.resolve(written);
   }
 
-  private release(entry: Entry): void {
-    this.inflightMessages -= entry.messages.length;
-    this.inflightBytes -= entry.bytes;
+  private release(messages: number, bytes: number): void {
+    this.inflightMessages -= messages;
+    this.inflightBytes -= bytes;
     this.observer.inflightChanged(this.inflightMessages, this.inflightBytes);
   }
 

@@ -118,6 +118,7 @@ export const kafkaPlugin = fp(
         lingerMs: config.INGEST_LINGER_MS,
         maxBatchMessages: config.INGEST_BATCH_MAX_MESSAGES,
         maxBatchBytes: config.INGEST_BATCH_MAX_BYTES,
+        maxPartitionBytes: config.INGEST_PARTITION_BATCH_MAX_BYTES,
         maxInflightMessages: config.INGEST_INFLIGHT_MAX_MESSAGES,
         maxInflightBytes: config.INGEST_INFLIGHT_MAX_BYTES,
         stallMs: config.INGEST_SEND_STALL_MS,

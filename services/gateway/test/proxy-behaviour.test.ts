@@ -224,6 +224,44 @@ describe('gateway proxy behaviour (echo upstream processes)', () => {
     }
   });
 
+  it('keeps serving the merged OpenAPI document when the services go away, 503 before any was fetched', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const blind = await startGateway({ API_KEYS: json, INGEST_UPSTREAMS: dead, QUERY_UPSTREAMS: dead });
+    try {
+      for (const path of ['/openapi.json', '/docs/json']) {
+        const response = await request(`${blind.url}${path}`);
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBeDefined();
+        expect(response.headers['content-type']).toContain('application/problem+json');
+        await response.body.dump();
+      }
+    } finally {
+      await blind.close();
+    }
+
+    const [ingest, query] = await Promise.all([startEcho('doc-ingest'), startEcho('doc-query')]);
+    const docs = await startGateway({
+      API_KEYS: json,
+      OPENAPI_REFRESH_MS: '1', // every request refreshes in the background
+      INGEST_UPSTREAMS: ingest.url,
+      QUERY_UPSTREAMS: query.url,
+    });
+    try {
+      const first = (await (await fetch(`${docs.url}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
+      expect(Object.keys(first.paths)).toContain('/v1/events/{id}/status');
+      await Promise.all([ingest.kill('SIGKILL'), query.kill('SIGKILL')]);
+      for (let i = 0; i < 3; i++) {
+        const again = await fetch(`${docs.url}/openapi.json`);
+        expect(again.status).toBe(200);
+        expect(await again.json()).toEqual(first);
+      }
+    } finally {
+      await docs.close();
+    }
+  });
+
   it('does not answer CORS preflights unless configured, and allows configured origins', async () => {
     const preflight = (url: string, origin: string) =>
       request(`${url}/v1/events`, {

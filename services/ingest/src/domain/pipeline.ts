@@ -223,17 +223,19 @@ export class ProducerPipeline {
   /** Stops taking requests, sends what is queued, waits for the last acknowledgement, disconnects. */
   async close(): Promise<void> {
     if (this.stateValue === PIPELINE_STATES.closed) return;
-    if (this.stateValue !== PIPELINE_STATES.closing) {
-      const wasReady = this.stateValue === PIPELINE_STATES.ready;
-      this.setState(PIPELINE_STATES.closing);
-      if (!wasReady) this.trip('shutting down while the broker is unavailable');
-    }
+    // From here submit() refuses; while unavailable the queue is already empty (trip emptied it).
+    if (this.stateValue !== PIPELINE_STATES.closing) this.setState(PIPELINE_STATES.closing);
     this.recoverySleep?.wake();
     await this.recovering;
     this.clearLinger();
     while (this.queue.length > 0 || this.inFlight) {
-      if (this.inFlight) await this.inFlight.done;
-      else this.flush();
+      if (!this.inFlight) this.flush();
+      // Nothing could be sent (no session): what is queued gets a 503, never a silent drop.
+      if (!this.inFlight) {
+        this.trip('shutting down without a producer');
+        break;
+      }
+      await this.inFlight.done;
     }
     const session = this.session;
     this.session = undefined;

@@ -78,7 +78,8 @@ export const kafkaPlugin = fp(
     const kafka = createKafka({
       clientId: 'splitstream-ingest',
       brokers: splitList(config.KAFKA_BROKERS),
-      logger: app.log as never,
+      // Fastify's logger is pino; its declared type is the narrower FastifyBaseLogger.
+      logger: app.log as unknown as Parameters<typeof createKafka>[0]['logger'],
       overrides: {
         retry: CLIENT_RETRY,
         ...options.kafka,

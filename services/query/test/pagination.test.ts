@@ -14,7 +14,10 @@ import {
 
 const EXISTING = 2_500;
 const PAGE = 100;
+const NEW_PER_PAGE = 10;
 const BASE = Date.UTC(2026, 4, 1);
+// Each page costs the local store a scan of the tenant's events (FerretDB filters and sorts in memory).
+const WALK_TIMEOUT_MS = 150_000;
 
 describe('keyset pagination under concurrent inserts', () => {
   let store: Store;
@@ -25,7 +28,7 @@ describe('keyset pagination under concurrent inserts', () => {
   beforeAll(async () => {
     store = await openStore();
     ({ server, config } = await buildApp());
-    // Three events per second: equal times make the _id tie-break part of every page boundary.
+    // Three events per second: equal times make the _id tie-break part of page boundaries.
     await seed(
       store,
       storedEvents(
@@ -36,7 +39,7 @@ describe('keyset pagination under concurrent inserts', () => {
         })),
       ),
     );
-  });
+  }, WALK_TIMEOUT_MS);
 
   afterAll(async () => {
     await server?.close();
@@ -44,39 +47,37 @@ describe('keyset pagination under concurrent inserts', () => {
     await store?.close();
   });
 
-  it.each([
-    'asc',
-    'desc',
-  ])('walks %s all 2,500 events in pages of 100 with no gap or repeat while new ones are inserted', async (order) => {
-    // New events keep arriving during the walk, at times spread over the whole range (some land
-    // before the cursor, some after it), including times equal to existing ones.
-    let inserting = true;
-    let inserted = 0;
-    const writer = (async () => {
-      while (inserting) {
-        const batch = Array.from({ length: 5 }, (_, i) => ({
+  it.each(['asc', 'desc'])(
+    'walks %s all 2,500 events in pages of 100 with no gap or repeat while new ones are inserted',
+    async (order) => {
+      // New events arrive during the walk: a batch is inserted while each page is being read, at
+      // times spread over the whole range (some land behind the cursor, some ahead of it, some on a
+      // time existing events have). Tied to the pages rather than a clock, so a slow machine cannot
+      // make the range grow faster than the walk advances.
+      let inserted = 0;
+      const insertBatch = async () => {
+        const batch = Array.from({ length: NEW_PER_PAGE }, (_, i) => ({
           id: `new-${order}-${inserted + i}`,
           time: new Date(BASE + Math.floor(Math.random() * (EXISTING / 3)) * 1000),
         }));
+        inserted += batch.length;
         await store.write
           .collection<StoredEvent>(STORE.collections.events)
           .insertMany(storedEvents(tenant, batch));
-        inserted += batch.length;
-        // Slower than the walk reads, or a walk towards a range that keeps growing would never end.
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+      };
 
-    const seen = new Map<string, number>();
-    const keys: [number, string][] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    try {
+      const seen = new Map<string, number>();
+      const keys: [number, string][] = [];
+      let cursor: string | null = null;
+      let pages = 0;
       do {
-        const res = await server.inject({
-          url: `/v1/events?limit=${PAGE}&order=${order}${cursor ? `&cursor=${cursor}` : ''}`,
-          headers: principal(tenant, config),
-        });
+        const [res] = await Promise.all([
+          server.inject({
+            url: `/v1/events?limit=${PAGE}&order=${order}${cursor ? `&cursor=${cursor}` : ''}`,
+            headers: principal(tenant, config),
+          }),
+          insertBatch(),
+        ]);
         expect(res.statusCode).toBe(200);
         const body = res.json() as {
           items: { id: string; time: string; source: string }[];
@@ -90,22 +91,24 @@ describe('keyset pagination under concurrent inserts', () => {
         cursor = body.nextCursor;
         pages += 1;
       } while (cursor);
-    } finally {
-      inserting = false;
-      await writer;
-    }
 
-    expect(inserted).toBeGreaterThan(0);
-    for (let i = 0; i < EXISTING; i += 1) expect(seen.get(`old-${i}`)).toBe(1);
-    expect([...seen.values()].every((count) => count === 1)).toBe(true);
-    expect(pages).toBeGreaterThanOrEqual(EXISTING / PAGE);
-    // Strictly monotonic (time, _id) across the whole walk: nothing repeated, nothing out of order.
-    const sign = order === 'asc' ? 1 : -1;
-    for (let i = 1; i < keys.length; i += 1) {
-      const [t0, k0] = keys[i - 1] as [number, string];
-      const [t1, k1] = keys[i] as [number, string];
-      const cmp = t1 !== t0 ? Math.sign(t1 - t0) : k1 > k0 ? 1 : -1;
-      expect(cmp).toBe(sign);
-    }
-  }, 120_000); // Each page costs the local store a scan of the tenant's events (FerretDB sorts in memory).
+      for (let i = 0; i < EXISTING; i += 1) expect(seen.get(`old-${i}`)).toBe(1);
+      expect([...seen.values()].every((count) => count === 1)).toBe(true);
+      expect(pages).toBeGreaterThanOrEqual(EXISTING / PAGE);
+      expect(inserted).toBe(pages * NEW_PER_PAGE);
+      // Both cases happened: new events ahead of the cursor were listed, those behind it were not.
+      const newSeen = [...seen.keys()].filter((id) => id.startsWith(`new-${order}-`)).length;
+      expect(newSeen).toBeGreaterThan(0);
+      expect(newSeen).toBeLessThan(inserted);
+      // Strictly monotonic (time, _id) across the whole walk: nothing repeated, nothing out of order.
+      const sign = order === 'asc' ? 1 : -1;
+      for (let i = 1; i < keys.length; i += 1) {
+        const [t0, k0] = keys[i - 1] as [number, string];
+        const [t1, k1] = keys[i] as [number, string];
+        const cmp = t1 !== t0 ? Math.sign(t1 - t0) : k1 > k0 ? 1 : -1;
+        expect(cmp).toBe(sign);
+      }
+    },
+    WALK_TIMEOUT_MS,
+  );
 });

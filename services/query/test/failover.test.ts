@@ -174,6 +174,7 @@ describe('store endpoint failures', () => {
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.headers['retry-after']).toBe('1');
     expect(res.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    expect(res.headers['splitstream-served-by']).toBeUndefined();
     expect(JSON.stringify(res.json())).not.toMatch(/127\.0\.0\.1|Mongo/);
     const ready = await server.inject('/readyz');
     expect(ready.statusCode).toBe(503);

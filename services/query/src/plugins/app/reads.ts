@@ -1,4 +1,4 @@
-import { type ConsistencyToken, decodeToken, ValidationError } from '@splitstream/shared';
+import { type ConsistencyToken, decodeToken, UnavailableError, ValidationError } from '@splitstream/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from 'mongodb';
@@ -154,6 +154,9 @@ export const readsPlugin = fp(
             waits.inc({ outcome: 'timeout' });
             waitDuration.observe(maxWaitMs / 1000);
           }
+          // No endpoint answered: nothing was served (a consistency timeout names the endpoint that lagged).
+          if (error instanceof UnavailableError && !(error instanceof ConsistencyTimeout))
+            servedBy = undefined;
           if (servedBy) reply.header(READ_HEADERS.servedBy, servedBy);
           throw error;
         } finally {

@@ -61,11 +61,14 @@ describe('Kafka broker (KRaft) with kafkajs 2.2.4', () => {
       await waitFor(() => received.length === sent.length, { what: 'all messages consumed' });
       expect(received.sort()).toEqual(sent.map((m) => m.value).sort());
 
-      const committed = await waitFor(async () => {
-        const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const total = offsets?.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
-        return total === sent.length ? offsets : undefined;
-      }, { what: 'committed offsets' });
+      const committed = await waitFor(
+        async () => {
+          const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const total = offsets?.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
+          return total === sent.length ? offsets : undefined;
+        },
+        { what: 'committed offsets' },
+      );
       expect(committed.partitions).toHaveLength(3);
     } finally {
       await consumer.disconnect();
@@ -124,8 +127,14 @@ describe('replicated store: FerretDB over a PostgreSQL primary and hot standby',
     } finally {
       await run('bash', [INFRA, 'start-component', 'ferretdb-primary']);
     }
-    await waitFor(() => events(primary).deleteOne({ _id: _id as never }).then((r) => r.deletedCount === 1), {
-      what: 'primary endpoint back',
-    });
+    await waitFor(
+      () =>
+        events(primary)
+          .deleteOne({ _id: _id as never })
+          .then((r) => r.deletedCount === 1),
+      {
+        what: 'primary endpoint back',
+      },
+    );
   });
 });

@@ -11,6 +11,13 @@ export const EVENT_LIMITS = Object.freeze({
   maxTypeLength: 256,
 });
 
+/**
+ * Fastify `routerOptions.maxParamLength` for routes with an event id in the path: an id is up to 128
+ * characters, each up to 4 UTF-8 bytes percent-encoded as 12 characters, and the default (100) would
+ * answer 404 for a long id instead of routing it.
+ */
+export const MAX_EVENT_ID_PARAM_LENGTH = 12 * EVENT_LIMITS.maxIdLength;
+
 /** RFC 3339 date-time (with a mandatory offset), as CloudEvents requires for `time`. */
 export const RFC3339_PATTERN =
   '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})$';

@@ -41,7 +41,11 @@ function sign(secret: string, tenant: string, scopes: string, timestamp: string)
 }
 
 /** Headers the gateway adds to a proxied request. */
-export function signPrincipal(secret: string, principal: Principal, now = Date.now()): Record<string, string> {
+export function signPrincipal(
+  secret: string,
+  principal: Principal,
+  now = Date.now(),
+): Record<string, string> {
   const scopes = principal.scopes.join(' ');
   const timestamp = String(now);
   return {
@@ -66,7 +70,9 @@ export function verifyPrincipal(
   const timestamp = read(INTERNAL_HEADERS.timestamp);
   const signature = read(INTERNAL_HEADERS.signature);
   if (!tenant || !timestamp || !signature) {
-    throw new UnauthorizedError('this service is reached through the gateway only (missing internal credentials)');
+    throw new UnauthorizedError(
+      'this service is reached through the gateway only (missing internal credentials)',
+    );
   }
   const expected = Buffer.from(sign(secret, tenant, scopes, timestamp));
   const given = Buffer.from(signature);

@@ -24,7 +24,10 @@ const READINESS_TIMEOUT_MS = 2_000;
 
 const HealthResponse = {
   type: 'object',
-  properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+  },
 } as const;
 
 /** /healthz (alive), /readyz (dependencies answer), /metrics (Prometheus text) and request metrics. */
@@ -57,9 +60,13 @@ export const observabilityPlugin = fp(
 
     // Operational routes stay out of the public OpenAPI document (`hide` is read by @fastify/swagger).
     const internal = { hide: true, tags: ['operations'] } as FastifySchema;
-    app.get('/healthz', { schema: { ...internal, response: { 200: HealthResponse } }, logLevel: 'warn' }, async () => ({
-      status: 'ok',
-    }));
+    app.get(
+      '/healthz',
+      { schema: { ...internal, response: { 200: HealthResponse } }, logLevel: 'warn' },
+      async () => ({
+        status: 'ok',
+      }),
+    );
 
     app.get(
       '/readyz',

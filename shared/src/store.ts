@@ -1,4 +1,10 @@
-import { type Db, type IndexDescription, MongoClient, type MongoClientOptions, ReadPreference } from 'mongodb';
+import {
+  type Db,
+  type IndexDescription,
+  MongoClient,
+  type MongoClientOptions,
+  ReadPreference,
+} from 'mongodb';
 
 /**
  * The store's layout. Collections and indexes are created by the infra bootstrap on the primary
@@ -23,7 +29,9 @@ export const STORE_INDEXES: Record<string, IndexDescription[]> = {
     { key: { tenant: 1, subject: 1, time: 1, _id: 1 }, name: 'tenant_subject_time' },
     { key: { tenant: 1, id: 1 }, name: 'tenant_id' },
   ],
-  [STORE.collections.checkpoints]: [{ key: { topic: 1, partition: 1 }, name: 'topic_partition', unique: true }],
+  [STORE.collections.checkpoints]: [
+    { key: { topic: 1, partition: 1 }, name: 'topic_partition', unique: true },
+  ],
   [STORE.collections.deadLetters]: [
     { key: { tenant: 1, deadLetteredAt: 1, _id: 1 }, name: 'tenant_time' },
     { key: { tenant: 1, id: 1 }, name: 'tenant_id' },

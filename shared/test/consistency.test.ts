@@ -10,10 +10,11 @@ describe('consistency token', () => {
     expect(decodeToken(token)).toEqual({ topic: 'events', offsets: { 0: '41', 2: '9007199254740993' } });
   });
 
-  it.each(['', 'not-a-token', Buffer.from('{"v":1,"t":"e","o":{"x":"1"}}').toString('base64url')])(
-    'rejects %p with a ValidationError naming `after`',
-    (value) => {
-      expect(() => decodeToken(value)).toThrow(ValidationError);
-    },
-  );
+  it.each([
+    '',
+    'not-a-token',
+    Buffer.from('{"v":1,"t":"e","o":{"x":"1"}}').toString('base64url'),
+  ])('rejects %p with a ValidationError naming `after`', (value) => {
+    expect(() => decodeToken(value)).toThrow(ValidationError);
+  });
 });

@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import { observabilityPlugin, problemPlugin } from '@splitstream/shared';
+import { MAX_EVENT_ID_PARAM_LENGTH, observabilityPlugin, problemPlugin } from '@splitstream/shared';
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify';
 import { ApiKeyStore, loadApiKeys } from './auth/api-keys';
 import type { GatewayConfig } from './config';
@@ -18,6 +18,7 @@ export const GATEWAY_SERVER_OPTIONS = Object.freeze({
   requestIdHeader: false,
   genReqId: requestId,
   requestIdLogLabel: 'requestId',
+  routerOptions: { maxParamLength: MAX_EVENT_ID_PARAM_LENGTH },
 }) satisfies FastifyServerOptions;
 
 /** Headers a browser client may read from our responses. */

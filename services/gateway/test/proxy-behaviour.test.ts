@@ -76,6 +76,17 @@ describe('gateway proxy behaviour (echo upstream processes)', () => {
     expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
   });
 
+  it('routes an event id of the maximum length, percent-encoded, to the query upstream', async () => {
+    const longId = '🦊'.repeat(128); // 128 characters of 4 UTF-8 bytes: 1536 once percent-encoded
+    const response = await request(`${gateway.url}/v1/events/${encodeURIComponent(longId)}`, {
+      headers: bearer(keys.readOnly),
+    });
+    expect(response.statusCode).toBe(200);
+    const echo = (await response.body.json()) as Echo & { url: string };
+    expect(echo.instance).toMatch(/^query-/);
+    expect(decodeURIComponent(echo.url)).toBe(`/v1/events/${longId}`);
+  });
+
   it('propagates the client request id end to end, or generates one', async () => {
     const given = await request(`${gateway.url}/v1/stats`, {
       headers: { ...bearer(keys.readOnly), 'x-request-id': 'client-id-42' },

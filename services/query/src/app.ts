@@ -1,6 +1,6 @@
 import {
-  EVENT_LIMITS,
   internalAuthPlugin,
+  MAX_EVENT_ID_PARAM_LENGTH,
   observabilityPlugin,
   openapiPlugin,
   problemPlugin,
@@ -11,14 +11,8 @@ import { readsPlugin } from './plugins/app/reads';
 import { storePlugin } from './plugins/external/store';
 import { routes } from './routes';
 
-/**
- * Fastify server options the query service needs (server.ts and tests build the instance). Event ids
- * are up to 128 characters, percent-encoded up to three times as long; Fastify's default
- * maxParamLength (100) would answer 404 for a long id instead of finding the event.
- */
-export const SERVER_OPTIONS = Object.freeze({
-  routerOptions: { maxParamLength: 3 * EVENT_LIMITS.maxIdLength + 16 },
-});
+/** Fastify server options the query service needs (server.ts and tests build the instance). */
+export const SERVER_OPTIONS = Object.freeze({ routerOptions: { maxParamLength: MAX_EVENT_ID_PARAM_LENGTH } });
 
 export interface AppOptions {
   config: QueryConfig;

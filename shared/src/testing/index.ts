@@ -1,7 +1,8 @@
 /** Helpers for integration suites: every test owns its topics, groups, tenants and ports. */
 export * from './processes';
+
 import { randomBytes } from 'node:crypto';
-import { type AddressInfo, createServer, type Server, type Socket, connect } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { Admin } from 'kafkajs';
 import { splitList } from '../config';
 
@@ -9,8 +10,10 @@ import { splitList } from '../config';
 export function testInfra() {
   return {
     brokers: splitList(process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'),
-    writeUri: process.env.MONGO_WRITE_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false',
-    readUri: process.env.MONGO_READ_URI ?? 'mongodb://127.0.0.1:27018/?directConnection=true&retryWrites=false',
+    writeUri:
+      process.env.MONGO_WRITE_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false',
+    readUri:
+      process.env.MONGO_READ_URI ?? 'mongodb://127.0.0.1:27018/?directConnection=true&retryWrites=false',
   };
 }
 
@@ -41,7 +44,10 @@ export async function waitFor<T>(
 
 export async function createTestTopic(admin: Admin, prefix: string, numPartitions = 3): Promise<string> {
   const topic = uniqueName(prefix);
-  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic, numPartitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   return topic;
 }
 

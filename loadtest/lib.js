@@ -8,7 +8,12 @@ async function startService(name, env = {}) {
   const service = await spawnService(name, SERVICE_SCRIPT(name), env);
   // Benchmarks print the server's warnings as they come; tests keep them for failure messages.
   service.child.stderr.pipe(process.stderr);
-  return { url: service.url, port: service.port, pid: service.child.pid, stop: () => service.kill('SIGTERM') };
+  return {
+    url: service.url,
+    port: service.port,
+    pid: service.child.pid,
+    stop: () => service.kill('SIGTERM'),
+  };
 }
 
 /** Runs autocannon twice (warm-up, then measured) and returns the measured summary. */
@@ -20,7 +25,12 @@ async function measure(options, { warmupSeconds = 2 } = {}) {
     connections: options.connections,
     durationSeconds: options.duration,
     requestsPerSecond: result.requests.average,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     requests: result.requests.total,
     errors: result.errors,
     timeouts: result.timeouts,

@@ -14,7 +14,7 @@ const dirs = workspaces.flatMap((pattern) =>
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-let missing = [];
+const missing = [];
 for (const dir of dirs) {
   const pkg = join(root, dir, 'package.json');
   if (!existsSync(pkg) || !require(pkg).scripts?.test) continue;

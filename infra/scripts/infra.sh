@@ -223,6 +223,24 @@ bootstrap() { # topics, database, collections, indexes, dev API keys; prints "ch
   env "${env[@]}" node "$ROOT/infra/scripts/bootstrap.js" 2>>"$LOGS/bootstrap.log"
 }
 
+# FerretDB v1 pushes an equality filter down to PostgreSQL as `_jsonb->'field' @> value`, which its
+# own btree indexes cannot serve: every query would scan the table. GIN indexes on those expressions
+# let PostgreSQL answer them from an index (they replicate to the standby). Local store only: a real
+# MongoDB uses the indexes in shared/src/store.ts.
+LOOKUP_FIELDS="events:tenant events:id events:type events:source events:subject checkpoints:topic deadletters:tenant deadletters:id"
+ensure_pg_lookup_indexes() {
+  local pair collection field table
+  for pair in $LOOKUP_FIELDS; do
+    collection=${pair%%:*} field=${pair##*:}
+    table=$(as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -d "$PG_DATABASE" -Atqc \
+      "SELECT _jsonb->>'table' FROM splitstream._ferretdb_database_metadata WHERE _jsonb->>'_id' = '$collection'")
+    [[ -n "$table" ]] || die "collection $collection missing after bootstrap"
+    as_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -d "$PG_DATABASE" -qc \
+      "CREATE INDEX IF NOT EXISTS ${table}_lookup_${field} ON splitstream.$table USING gin ((_jsonb->'$field') jsonb_path_ops)" \
+      >/dev/null 2>>"$LOGS/bootstrap.log" || die "creating lookup index on $collection.$field failed, see $LOGS/bootstrap.log"
+  done
+}
+
 write_uri() { echo "mongodb://127.0.0.1:$STORE_WRITE_PORT/?directConnection=true&retryWrites=false"; }
 read_uri() { echo "mongodb://127.0.0.1:$STORE_READ_PORT/?directConnection=true&retryWrites=false&readPreference=secondaryPreferred"; }
 
@@ -253,6 +271,7 @@ cmd_up() {
   wait_for 30 "FerretDB primary on port $STORE_WRITE_PORT" port_open "$STORE_WRITE_PORT"
   local changed
   changed=$(bootstrap) || die "bootstrap failed, see $LOGS/bootstrap.log"
+  ensure_pg_lookup_indexes
   # The standby's FerretDB reads collection metadata once at start: (re)start it only after the
   # bootstrap's collections and indexes have been replayed on the standby.
   if [[ "$changed" == changed ]] && pid_alive ferretdb-replica; then

@@ -1,5 +1,7 @@
 // Shared benchmark plumbing (fastify/benchmarks style): every server runs in its own process,
 // each measurement is a warm-up run then a measured run, results are plain JSON.
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
 const autocannon = require('autocannon');
 const { REPO_ROOT: ROOT, SERVICE_SCRIPT, freePort, spawnService } = require('@splitstream/shared/testing');
 
@@ -64,4 +66,11 @@ async function measureLoop(title, fn, { concurrency = 100, seconds = 10 } = {}) 
   };
 }
 
-module.exports = { ROOT, freePort, startService, measure, measureLoop };
+/** Saves a scenario's results as loadtest/results/<scenario>.json (bench.js reads them for the report). */
+function saveResult(scenario, result) {
+  const dir = join(ROOT, 'loadtest', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+module.exports = { ROOT, freePort, startService, measure, measureLoop, saveResult };

@@ -10,12 +10,10 @@
 // same work behind the gateway. Each measurement is a warm-up run then the measured run.
 // Results: loadtest/results/gateway.json.
 const { createHash, randomBytes } = require('node:crypto');
-const { mkdirSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, signPrincipal, toStoredEvent } = require('@splitstream/shared');
-const { ROOT, measure, startService } = require('../lib');
+const { measure, startService, saveResult } = require('../lib');
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GATEWAY_BENCH_WARMUP_SECONDS ?? 2);
@@ -154,8 +152,7 @@ async function main() {
         p99AddedMs: through.latencyMs.p99 - direct.latencyMs.p99,
       };
     }
-    mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'loadtest', 'results', 'gateway.json'), `${JSON.stringify(result, null, 2)}\n`);
+    saveResult('gateway', result);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await Promise.all(started.map((s) => s.stop()));

@@ -8,11 +8,9 @@
 // Each mode gets a fresh ingest process on its own 6-partition topic (deleted afterwards), a
 // warm-up run, then the measured run. events/s = 202s per second. Results: loadtest/results/ingest.json.
 const { randomBytes } = require('node:crypto');
-const { mkdirSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
 const { Kafka, logLevel } = require('kafkajs');
 const { SCOPES, TOPICS, signPrincipal } = require('@splitstream/shared');
-const { ROOT, measure, startService } = require('../lib');
+const { measure, startService, saveResult } = require('../lib');
 
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.INGEST_BENCH_WARMUP_SECONDS ?? 2);
@@ -138,8 +136,7 @@ async function main() {
       seconds: SECONDS,
       runs,
     };
-    mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'loadtest', 'results', 'ingest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    saveResult('ingest', result);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await admin.disconnect();

@@ -8,11 +8,9 @@
 // checkpoint topic; fixtures are inserted through the primary and read back from the replica.
 // Each measurement is a warm-up run then the measured run. Results: loadtest/results/query.json.
 const { randomBytes } = require('node:crypto');
-const { writeFileSync, mkdirSync } = require('node:fs');
-const { join } = require('node:path');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, createReadClient, signPrincipal, toStoredEvent } = require('@splitstream/shared');
-const { ROOT, measure, measureLoop, startService } = require('../lib');
+const { measure, measureLoop, startService, saveResult } = require('../lib');
 
 const SECONDS = Number(process.env.QUERY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 2);
@@ -138,8 +136,7 @@ async function main() {
       getById: { service: byIdHttp, rawDriver: byIdRaw, serviceVsCeiling: ratio(byIdHttp, byIdRaw) },
       page100: { service: pageHttp, rawDriver: pageRaw, serviceVsCeiling: ratio(pageHttp, pageRaw) },
     };
-    mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'loadtest', 'results', 'query.json'), `${JSON.stringify(result, null, 2)}\n`);
+    saveResult('query', result);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (query) await query.stop();

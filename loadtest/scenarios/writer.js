@@ -8,12 +8,10 @@
 // tenant. Its rate is read from its checkpoints (offsets stored per partition over time), so the
 // start-up and group join are not counted. Results: loadtest/results/writer.json.
 const { randomBytes } = require('node:crypto');
-const { writeFileSync, mkdirSync } = require('node:fs');
-const { join } = require('node:path');
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { STORE, toKafkaMessage, toStoredEvent } = require('@splitstream/shared');
-const { ROOT, startService } = require('../lib');
+const { startService, saveResult } = require('../lib');
 
 const EVENTS = Number(process.env.WRITER_BENCH_EVENTS ?? 50_000);
 const BATCH = Number(process.env.WRITER_BENCH_BATCH ?? 1_000); // the writer's default micro-batch
@@ -160,8 +158,7 @@ async function main() {
         concurrent: writerResult.eventsPerSecond / rawConcurrent.eventsPerSecond,
       },
     };
-    mkdirSync(join(ROOT, 'loadtest', 'results'), { recursive: true });
-    writeFileSync(join(ROOT, 'loadtest', 'results', 'writer.json'), `${JSON.stringify(result, null, 2)}\n`);
+    saveResult('writer', result);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (writer) await writer.stop();

@@ -1,0 +1,117 @@
+// The benchmark: runs every scenario in its own process, one after another (never two loads at
+// once on a 2-core machine), then writes REPORT.md from their results. Each scenario measures its
+// baseline (the ceiling or the direct path) in the same run, so the report speaks in ratios.
+//
+//   npm run bench                      (from the repository root; builds, infrastructure up)
+//   BENCH_SCENARIOS=ingest,query npm run bench
+const { spawnSync } = require('node:child_process');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { ROOT } = require('./lib');
+
+const SCENARIOS = ['ingest', 'writer', 'query', 'gateway'];
+const selected = (process.env.BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',');
+
+const infra = spawnSync('bash', [join(ROOT, 'infra/scripts/infra.sh'), 'up'], { stdio: 'inherit' });
+if (infra.status !== 0) process.exit(infra.status ?? 1);
+
+for (const scenario of selected) {
+  if (!SCENARIOS.includes(scenario)) throw new Error(`unknown scenario ${scenario}: ${SCENARIOS.join(', ')}`);
+  process.stdout.write(`\n=== ${scenario}\n`);
+  const run = spawnSync(process.execPath, [join(__dirname, 'scenarios', `${scenario}.js`)], {
+    stdio: 'inherit',
+  });
+  if (run.status !== 0) process.exit(run.status ?? 1);
+}
+
+const results = Object.fromEntries(
+  SCENARIOS.map((s) => [s, join(__dirname, 'results', `${s}.json`)])
+    .filter(([, file]) => existsSync(file))
+    .map(([s, file]) => [s, JSON.parse(readFileSync(file, 'utf8'))]),
+);
+writeFileSync(join(__dirname, 'REPORT.md'), report(results));
+process.stdout.write(`\nreport: loadtest/REPORT.md\n`);
+
+function report({ ingest, writer, query, gateway }) {
+  const rps = (r) => `${Math.round(r.requestsPerSecond ?? r.eventsPerSecond)}`;
+  const p99 = (r) => (r.latencyMs ? `${Math.round(r.latencyMs.p99)} ms` : '–');
+  const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '–');
+  const lines = [
+    '# Benchmark report',
+    '',
+    'Produced by `npm run bench` (loadtest/bench.js): each scenario runs alone, servers in their own',
+    'processes, a warm-up run then the measured run, on this machine (2 cores, shared by the load',
+    'generator, the services, Kafka, PostgreSQL and FerretDB). Baselines are measured in the same run;',
+    'compare ratios, not absolute numbers, across machines. Raw results: `loadtest/results/*.json`.',
+    '',
+  ];
+  if (ingest) {
+    const [batched, unbatched] = ['microbatch', 'unbatched'].map((m) =>
+      ingest.runs.find((r) => r.mode === m),
+    );
+    lines.push(
+      `## Ingest: single-event POST /v1/events, ${ingest.connections} connections (${ingest.date})`,
+      '',
+      '| mode | events/s | p50 | p99 | non-2xx | 202s in topic |',
+      '|---|---|---|---|---|---|',
+      ...[batched, unbatched]
+        .filter(Boolean)
+        .map(
+          (r) =>
+            `| ${r.mode} (${r.meanMessagesPerSend.toFixed(1)} msgs/send) | ${rps(r)} | ${r.latencyMs.p50} ms | ${p99(r)} | ${r.non2xx} | ${r.inTopic} ≥ ${r.accepted} |`,
+        ),
+      '',
+      batched && unbatched
+        ? `Micro-batcher speed-up: **${ratio(batched.eventsPerSecond, unbatched.eventsPerSecond)}**.`
+        : '',
+      '',
+    );
+  }
+  if (writer) {
+    lines.push(
+      `## Writer: Kafka → store, ${writer.events} events, batches of ${writer.batchSize} (${writer.date})`,
+      '',
+      '| path | events/s |',
+      '|---|---|',
+      `| writer (consumer group, ${writer.partitions} partitions) | ${rps(writer.writer)} |`,
+      `| raw insertMany loop, sequential (ceiling) | ${rps(writer.rawInsertMany.sequential)} |`,
+      `| raw insertMany loop, concurrent | ${rps(writer.rawInsertMany.concurrent)} |`,
+      '',
+      `Writer vs the raw loop: **${ratio(writer.writer.eventsPerSecond, writer.rawInsertMany.sequential.eventsPerSecond)}** (sequential), ` +
+        `${ratio(writer.writer.eventsPerSecond, writer.rawInsertMany.concurrent.eventsPerSecond)} (concurrent).`,
+      '',
+    );
+  }
+  if (query) {
+    lines.push(
+      `## Query: ${query.connections} connections, tenant of ${query.tenantEvents} events (${query.date})`,
+      '',
+      '| read | service req/s | service p99 | raw driver req/s (ceiling) | raw p99 | service / ceiling |',
+      '|---|---|---|---|---|---|',
+      ...[
+        ['get by id', query.getById],
+        ['page of 100', query.page100],
+      ].map(
+        ([name, r]) =>
+          `| ${name} | ${rps(r.service)} | ${p99(r.service)} | ${rps(r.rawDriver)} | ${p99(r.rawDriver)} | ${ratio(r.service.requestsPerSecond, r.rawDriver.requestsPerSecond)} |`,
+      ),
+      '',
+    );
+  }
+  if (gateway) {
+    lines.push(
+      `## Gateway overhead: ${gateway.connections} connections (${gateway.date})`,
+      '',
+      '| request | direct req/s | direct p99 | via gateway req/s | via gateway p99 | throughput kept | p99 added |',
+      '|---|---|---|---|---|---|---|',
+      ...Object.entries(gateway)
+        .filter(([, v]) => v && typeof v === 'object' && v.direct)
+        .map(
+          ([name, r]) =>
+            `| ${r.direct.title.replace(/ straight to .*/, '') || name} | ${rps(r.direct)} | ${p99(r.direct)} | ${rps(r.throughGateway)} | ${p99(r.throughGateway)} | ${ratio(r.throughGateway.requestsPerSecond, r.direct.requestsPerSecond)} | ${Math.round(r.throughGateway.latencyMs.p99 - r.direct.latencyMs.p99)} ms |`,
+        ),
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

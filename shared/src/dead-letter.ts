@@ -10,6 +10,8 @@ export const DEAD_LETTER_HEADERS = Object.freeze({
   topic: 'splitstream-dlq-topic',
   partition: 'splitstream-dlq-partition',
   offset: 'splitstream-dlq-offset',
+  /** On a message ingest re-produced from a dead letter: the dead letter's id (traceability only). */
+  replayOf: 'splitstream-replay-of',
 });
 
 /** Why an event was dead-lettered: the code prefixes the human-readable `reason` (`code: detail`). */
@@ -51,6 +53,13 @@ export interface DeadLetterRecord {
   headers: Record<string, string>;
   /** The original value as a (UTF-8) string, or null when it had none. */
   value: string | null;
+  /**
+   * Set by ingest's replay once Kafka acknowledged the re-produced event (absent: never replayed).
+   * A replay leaves replayed records out unless asked to include them.
+   */
+  replayedAt?: Date;
+  /** Where the replayed copy was written. */
+  replayedTo?: { topic: string; partition: number; offset: string };
 }
 
 export function deadLetterId(topic: string, partition: number, offset: string): string {

@@ -14,4 +14,5 @@ export * from './problem-schema';
 export * from './server';
 export * from './store';
 export * from './stored-event';
+export * from './time';
 export * from './topics';

@@ -5,12 +5,21 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 /** A named dependency check for /readyz; resolves when the dependency answers, throws otherwise. */
 export type ReadinessCheck = () => Promise<void>;
 
+export interface ReadinessCheckOptions {
+  /** Default true: a failing check makes /readyz 503. */
+  required?: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** This app's Prometheus registry: one per app, so tests can build many apps in one process. */
     metrics: Registry;
-    /** Adds a dependency that /readyz must see answering. */
-    addReadinessCheck(name: string, check: ReadinessCheck): void;
+    /**
+     * Adds a dependency that /readyz must see answering. `required: false` reports it in `checks`
+     * without making the instance unready: for a dependency only some routes need, so its outage
+     * does not take the instance out of the gateway's pool.
+     */
+    addReadinessCheck(name: string, check: ReadinessCheck, options?: ReadinessCheckOptions): void;
   }
 }
 
@@ -36,12 +45,15 @@ export const observabilityPlugin = fp(
     const registry = new Registry();
     registry.setDefaultLabels({ service: options.service });
     if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
-    const checks = new Map<string, ReadinessCheck>();
+    const checks = new Map<string, { check: ReadinessCheck; required: boolean }>();
 
     app.decorate('metrics', registry);
-    app.decorate('addReadinessCheck', (name: string, check: ReadinessCheck) => {
-      checks.set(name, check);
-    });
+    app.decorate(
+      'addReadinessCheck',
+      (name: string, check: ReadinessCheck, checkOptions: ReadinessCheckOptions = {}) => {
+        checks.set(name, { check, required: checkOptions.required ?? true });
+      },
+    );
 
     const httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
@@ -75,12 +87,12 @@ export const observabilityPlugin = fp(
         const results: Record<string, string> = {};
         let ready = true;
         await Promise.all(
-          [...checks].map(async ([name, check]) => {
+          [...checks].map(async ([name, { check, required }]) => {
             try {
               await withTimeout(check(), READINESS_TIMEOUT_MS);
               results[name] = 'ok';
             } catch (error) {
-              ready = false;
+              if (required) ready = false;
               results[name] = error instanceof Error ? error.message : String(error);
             }
           }),

@@ -3,6 +3,8 @@ import {
   type IndexDescription,
   MongoClient,
   type MongoClientOptions,
+  MongoNetworkError,
+  MongoServerSelectionError,
   ReadPreference,
 } from 'mongodb';
 
@@ -79,4 +81,26 @@ export function createReadClient(uri: string, options: MongoClientOptions = {}):
     readPreference: new ReadPreference('secondaryPreferred', undefined, { maxStalenessSeconds: 90 }),
     ...options,
   });
+}
+
+const SOCKET_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * True when an error says the store endpoint cannot be reached (no server selectable, connection
+ * reset or refused, pool cleared): retrying later, or elsewhere, may succeed. Anything else (a bad
+ * query, a refused document) is not an availability problem.
+ */
+export function isStoreUnreachable(error: unknown): boolean {
+  if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) return true;
+  // A connection reset while the driver writes a command surfaces as the bare socket error.
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
 }

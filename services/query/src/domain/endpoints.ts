@@ -1,32 +1,12 @@
-import { UnavailableError } from '@splitstream/shared';
+import { isStoreUnreachable, UnavailableError } from '@splitstream/shared';
 import type { Db, MongoClient, TopologyDescriptionChangedEvent } from 'mongodb';
-import { MongoNetworkError, MongoServerSelectionError } from 'mongodb';
 
 /** Which store endpoint answered a read: reported in metrics and the `Splitstream-Served-By` header. */
 export const SERVED_BY = Object.freeze({ replica: 'replica', primary: 'primary' } as const);
 export type ServedBy = (typeof SERVED_BY)[keyof typeof SERVED_BY];
 
-/**
- * True when an error says the endpoint cannot be reached (no server selectable, connection reset or
- * refused, pool cleared): the read may be retried elsewhere. Anything else (a bad query, a timeout
- * of ours) is not an endpoint problem and must not trigger a fallback.
- */
-export function isEndpointUnavailable(error: unknown): boolean {
-  if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) return true;
-  // A connection reset while the driver writes a command surfaces as the bare socket error.
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
-}
-
-const SOCKET_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+/** The endpoint cannot be reached: the read may be retried elsewhere (shared with ingest's replay). */
+export const isEndpointUnavailable = isStoreUnreachable;
 
 /**
  * One store endpoint and what we know about its health. Two signals: the driver's own monitoring

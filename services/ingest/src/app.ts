@@ -8,15 +8,20 @@ import {
 } from '@splitstream/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { KafkaConfig } from 'kafkajs';
+import type { MongoClientOptions } from 'mongodb';
 import type { IngestConfig } from './config';
 import { ingestMetricsPlugin } from './plugins/app/metrics';
 import { kafkaPlugin } from './plugins/external/kafka';
+import { storePlugin } from './plugins/external/store';
+import { deadLetterRoutes } from './routes/deadletters';
 import { eventRoutes } from './routes/events';
 
 export interface AppOptions {
   config: IngestConfig;
   /** kafkajs overrides for tests (e.g. a socketFactory through a TcpProxy); never from the environment. */
   kafka?: Partial<KafkaConfig>;
+  /** MongoDB driver overrides for tests; never from the environment. */
+  mongo?: MongoClientOptions;
 }
 
 /** The ingest service as a plugin: tests register it without listening, server.ts listens. */
@@ -26,7 +31,8 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(observabilityPlugin, { service: 'ingest' });
   await fastify.register(openapiPlugin, {
     title: 'Splitstream ingest',
-    description: 'Event intake: CloudEvents in, durable in Kafka (acks=all) before 202.',
+    description:
+      'Event intake: CloudEvents in, durable in Kafka (acks=all) before 202; dead letters replayed through the same path.',
   });
   // Shared schemas become components of the OpenAPI document; routes refer to them by $id.
   fastify.addSchema(CloudEventSchema);
@@ -34,7 +40,9 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(internalAuthPlugin, { secret: config.INTERNAL_AUTH_SECRET });
   await fastify.register(ingestMetricsPlugin);
   await fastify.register(kafkaPlugin, { config, ...(options.kafka ? { kafka: options.kafka } : {}) });
+  await fastify.register(storePlugin, { config, ...(options.mongo ? { mongo: options.mongo } : {}) });
   await fastify.register(eventRoutes, { config });
+  await fastify.register(deadLetterRoutes, { config });
 };
 
 export default app;

@@ -6,6 +6,8 @@ export const UNAVAILABLE_REASONS = Object.freeze({
   broker: 'broker_unavailable',
   shuttingDown: 'shutting_down',
   eventLoop: 'event_loop',
+  /** The store (dead-letter replay only) does not answer. */
+  store: 'store_unavailable',
 });
 export type UnavailableReason = (typeof UNAVAILABLE_REASONS)[keyof typeof UNAVAILABLE_REASONS];
 
@@ -14,7 +16,7 @@ export class IngestUnavailableError extends UnavailableError {
   constructor(
     readonly reason: UnavailableReason,
     message: string,
-    options: { retryAfterSeconds: number; cause?: unknown },
+    options: { retryAfterSeconds: number; cause?: unknown; extensions?: Record<string, unknown> },
   ) {
     super(message, options);
   }

@@ -11,7 +11,7 @@ describe('ingest health', () => {
     expect(health.statusCode).toBe(200);
     expect(health.json()).toEqual({ status: 'ok' });
     const ready = await server.inject('/readyz');
-    expect(ready.json()).toEqual({ status: 'ready', checks: { kafka: 'ok' } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { kafka: 'ok', store: 'ok' } });
     const metrics = await server.inject('/metrics');
     expect(metrics.body).toContain('http_request_duration_seconds');
     expect(metrics.body).toMatch(/ingest_producer_ready\{[^}]*\} 1/);

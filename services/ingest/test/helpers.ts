@@ -2,6 +2,7 @@ import { type Principal, SCOPES, signPrincipal, TOPICS } from '@splitstream/shar
 import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Admin, type IHeaders, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import type { MongoClientOptions } from 'mongodb';
 import { app } from '../src/app';
 import { loadIngestConfig } from '../src/config';
 
@@ -25,15 +26,17 @@ export async function buildIngest(
   topic: string,
   env: Record<string, string> = {},
   kafka?: Partial<KafkaConfig>,
+  mongo?: MongoClientOptions,
 ): Promise<FastifyInstance> {
   const server = Fastify();
   const config = loadIngestConfig({
     KAFKA_BROKERS: testInfra().brokers.join(','),
     KAFKA_TOPIC: topic,
+    MONGO_WRITE_URI: testInfra().writeUri,
     INTERNAL_AUTH_SECRET: SECRET,
     ...env,
   });
-  await server.register(app, { config, ...(kafka ? { kafka } : {}) });
+  await server.register(app, { config, ...(kafka ? { kafka } : {}), ...(mongo ? { mongo } : {}) });
   await server.ready();
   return server;
 }

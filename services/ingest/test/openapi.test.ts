@@ -11,7 +11,11 @@ describe('ingest OpenAPI document', () => {
     expect(response.statusCode).toBe(200);
     const doc = response.json();
     expect(doc.info.title).toBe('Splitstream ingest');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/events', '/v1/events/batch']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/deadletters/replay',
+      '/v1/events',
+      '/v1/events/batch',
+    ]);
     expect(doc.components.schemas.CloudEvent).toBeDefined();
     for (const [path, types] of [
       ['/v1/events', ['application/json', 'application/cloudevents+json']],
@@ -29,6 +33,44 @@ describe('ingest OpenAPI document', () => {
       }
       expect(op.responses['503'].headers['retry-after']).toBeDefined();
     }
+    await server.close();
+  });
+
+  it('describes the dead-letter replay: request, both answers and every error response', async () => {
+    const server = Fastify();
+    await server.register(app, { config: loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:1' }) });
+    const doc = (await server.inject('/openapi.json')).json();
+    const op = doc.paths['/v1/deadletters/replay'].post;
+    expect(op.tags).toEqual(['dead letters']);
+    expect(Object.keys(op.requestBody.content)).toEqual(['application/json']);
+    const body = op.requestBody.content['application/json'];
+    expect(body.example).toMatchObject({ dryRun: true });
+    expect(Object.keys(body.schema.properties).sort()).toEqual([
+      'cursor',
+      'dryRun',
+      'filter',
+      'includeReplayed',
+      'limit',
+    ]);
+    expect(Object.keys(body.schema.properties.filter.properties).sort()).toEqual([
+      'ids',
+      'reason',
+      'since',
+      'source',
+      'type',
+      'until',
+    ]);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '400', '401', '403', '415', '503']);
+    expect(op.responses['200'].content['application/json'].example.dryRun).toBe(true);
+    expect(op.responses['202'].content['application/json'].example.token).toEqual(expect.any(String));
+    for (const status of ['400', '401', '403', '415', '503']) {
+      const problem = op.responses[status].content['application/problem+json'];
+      expect(problem.schema.examples[0].status).toBe(Number(status));
+    }
+    expect(op.responses['400'].content['application/problem+json'].schema.examples[0].errors[0].field).toBe(
+      '/filter/since',
+    );
+    expect(op.responses['503'].headers['retry-after']).toBeDefined();
     await server.close();
   });
 });

@@ -7,6 +7,8 @@ export interface IngestMetrics {
   requests: Counter<'route' | 'status'>;
   acceptedEvents: Counter;
   rejections: Counter<'reason'>;
+  replayedEvents: Counter;
+  replaySkipped: Counter<'reason'>;
   producer: PipelineObserver;
 }
 
@@ -38,6 +40,17 @@ export const ingestMetricsPlugin = fp(
     const rejections = new Counter({
       name: 'ingest_rejections_total',
       help: 'Rejected ingest requests by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    const replayedEvents = new Counter({
+      name: 'ingest_replayed_events_total',
+      help: 'Dead letters re-produced to Kafka by a replay (acknowledged)',
+      registers,
+    });
+    const replaySkipped = new Counter({
+      name: 'ingest_replay_skipped_total',
+      help: 'Dead letters a replay (or dry run) left dead, by reason code',
       labelNames: ['reason'] as const,
       registers,
     });
@@ -93,7 +106,14 @@ export const ingestMetricsPlugin = fp(
         inflightBytes.set(bytes);
       },
     };
-    app.decorate('ingestMetrics', { requests, acceptedEvents, rejections, producer });
+    app.decorate('ingestMetrics', {
+      requests,
+      acceptedEvents,
+      rejections,
+      replayedEvents,
+      replaySkipped,
+      producer,
+    });
   },
   { name: 'ingest-metrics', dependencies: ['splitstream-observability'] },
 );

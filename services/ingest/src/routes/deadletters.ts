@@ -1,0 +1,67 @@
+import { requireScope, SCOPES } from '@splitstream/shared';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { IngestConfig } from '../config';
+import { assertMediaType } from '../domain/body';
+import { MongoDeadLetters, storeUnavailable } from '../domain/deadletter-store';
+import { parseReplayRequest, type ReplayDeps, replayDeadLetters } from '../domain/replay';
+import { REPLAY_BODY_LIMIT_BYTES, REPLAY_CONTENT_TYPE, ReplaySchema } from '../schemas/deadletters';
+
+export interface DeadLetterRoutesOptions {
+  config: IngestConfig;
+}
+
+// The body is checked by parseReplayRequest (every fault named, unknown fields refused); Fastify's
+// Ajv would strip an unknown (e.g. misspelt) criterion and widen the replay without a word.
+const documentationOnly = () => () => true;
+
+const requireAdmin = async (request: FastifyRequest) => requireScope(request, SCOPES.admin);
+// Fastify would parse text/plain too (and the body would be a string): only JSON is a filter.
+const requireJson = async (request: FastifyRequest) =>
+  assertMediaType(request.headers['content-type'], [REPLAY_CONTENT_TYPE]);
+
+/** POST /v1/deadletters/replay: re-produce the tenant's dead letters through the ingest pipeline. */
+export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = async (app, { config }) => {
+  const { requests, replayedEvents, replaySkipped } = app.ingestMetrics;
+  const source = new MongoDeadLetters(app.store.db);
+
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  app.post(
+    '/v1/deadletters/replay',
+    {
+      schema: ReplaySchema,
+      bodyLimit: REPLAY_BODY_LIMIT_BYTES,
+      validatorCompiler: documentationOnly,
+      onRequest: requireAdmin,
+      preParsing: requireJson,
+    },
+    async (request, reply) => {
+      const replay = parseReplayRequest(request.body);
+      const deps: ReplayDeps = {
+        source,
+        submit: (messages) => app.pipeline.submit(messages),
+        topic: config.KAFKA_TOPIC,
+        retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
+        storeError: storeUnavailable(config.INGEST_RETRY_AFTER_SECONDS),
+        log: request.log,
+        onReplayed: (count) => replayedEvents.inc(count),
+        onSkipped: (code) => replaySkipped.inc({ reason: code }),
+      };
+      // Only the caller's own tenant, from the gateway's signed principal; never from the body.
+      const result = await replayDeadLetters(deps, request.principal.tenant, replay);
+      request.log.info(
+        {
+          dryRun: result.dryRun,
+          matched: result.matched,
+          replayed: result.replayed,
+          skipped: result.skipped.length,
+          unmarked: result.unmarked?.length ?? 0,
+        },
+        'dead-letter replay',
+      );
+      return reply.code(result.dryRun ? 200 : 202).send(result);
+    },
+  );
+};

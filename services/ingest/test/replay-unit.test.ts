@@ -134,12 +134,20 @@ describe('parseReplayRequest', () => {
   it('names every bad field at once', () => {
     let error: ValidationError | undefined;
     try {
-      parseReplayRequest({ filter: { reason: 'nope', extra: 1 }, limit: 'ten' });
+      parseReplayRequest({
+        filter: { reason: 'nope', extra: 1, since: '2026-02-30T00:00:00Z' },
+        limit: 'ten',
+      });
     } catch (e) {
       error = e as ValidationError;
     }
     expect(error).toBeInstanceOf(ValidationError);
-    expect(error?.errors?.map((e) => e.field).sort()).toEqual(['/filter/extra', '/filter/reason', '/limit']);
+    expect(error?.errors?.map((e) => e.field).sort()).toEqual([
+      '/filter/extra',
+      '/filter/reason',
+      '/filter/since',
+      '/limit',
+    ]);
     expect(error?.errors?.find((e) => e.field === '/filter/reason')?.message).toMatch(
       /must be one of .*invalid-event/,
     );

@@ -162,12 +162,25 @@ export function parseReplayRequest(body: unknown): ReplayRequest {
     seen.add(field);
     errors.push({ field, message: field === '/filter/reason' ? REASON_MESSAGE : error.message });
   }
+  // Calendar checks run even when the schema found other faults, so one answer names them all.
+  const time = (name: 'since' | 'until'): Date | undefined => {
+    const value = (body as { filter?: Record<string, unknown> } | null)?.filter?.[name];
+    const field = `/filter/${name}`;
+    if (typeof value !== 'string' || seen.has(field)) return undefined;
+    try {
+      return parseRfc3339(value, field);
+    } catch (error) {
+      errors.push(...((error as ValidationError).errors ?? []));
+      return undefined;
+    }
+  };
+  const since = time('since');
+  const until = time('until');
+  if (since && until && until <= since)
+    errors.push({ field: '/filter/until', message: 'must be after since' });
   if (errors.length > 0) invalid(errors.slice(0, 100));
   const request = body as ReplayRequestBody;
   const filter = request.filter ?? {};
-  const since = filter.since !== undefined ? parseRfc3339(filter.since, '/filter/since') : undefined;
-  const until = filter.until !== undefined ? parseRfc3339(filter.until, '/filter/until') : undefined;
-  if (since && until && until <= since) invalid([{ field: '/filter/until', message: 'must be after since' }]);
   return {
     dryRun: request.dryRun ?? false,
     selection: {

@@ -254,20 +254,32 @@ describe('gateway in front of real ingest, query and writer processes', () => {
   it('enforces the auth and scope matrix on every public route', async () => {
     const THROUGH = 0; // reaches the service: whatever it answers, it is not an auth refusal
     const seen: { route: string; key: string; status: number }[] = [];
+    // A key passes exactly when it holds the route's scope (no scope implies another).
+    const bodyOf = (path: string) =>
+      path.endsWith('batch') ? [event()] : path.endsWith('replay') ? { dryRun: true } : event();
     for (const route of PUBLIC_ROUTES) {
       const path = route.url.replace(':id', 'some-id');
       const write = route.method === 'POST';
       const cases: [string, TestKey | undefined, number][] = [
         ['none', undefined, 401],
-        ['read-only', keys.readOnly, write ? 403 : THROUGH],
-        ['write-only', keys.writeOnly, write ? THROUGH : 403],
-        ['read-write', keys.readWrite, THROUGH],
+        ...(
+          [
+            ['read-only', keys.readOnly],
+            ['write-only', keys.writeOnly],
+            ['read-write', keys.readWrite],
+            ['admin', keys.admin],
+          ] as const
+        ).map(([name, key]): [string, TestKey, number] => [
+          name,
+          key,
+          key.scopes.includes(route.scope) ? THROUGH : 403,
+        ]),
       ];
       for (const [name, key, expected] of cases) {
         const response = await request(`${gateway.url}${path}`, {
           method: route.method,
           headers: { ...(key ? bearer(key) : {}), 'content-type': 'application/json' },
-          ...(write ? { body: JSON.stringify(path.endsWith('batch') ? [event()] : event()) } : {}),
+          ...(write ? { body: JSON.stringify(bodyOf(path)) } : {}),
         });
         const body = await response.body.text();
         seen.push({ route: `${route.method} ${path}`, key: name, status: response.statusCode });
@@ -281,7 +293,9 @@ describe('gateway in front of real ingest, query and writer processes', () => {
         }
       }
     }
-    expect(seen).toHaveLength(PUBLIC_ROUTES.length * 4);
+    expect(seen).toHaveLength(PUBLIC_ROUTES.length * 5);
+    // The admin route is reached with the admin key: ingest answered the dry run itself.
+    expect(seen).toContainEqual({ route: 'POST /v1/deadletters/replay', key: 'admin', status: 200 });
   });
 
   it('rate-limits per API key: 429 with Retry-After and RateLimit headers', async () => {

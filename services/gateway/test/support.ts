@@ -39,6 +39,7 @@ export function makeKeys(tenant: string, otherTenant: string) {
     writeOnly: make('wo', tenant, [SCOPES.write]),
     other: make('other', otherTenant, [SCOPES.read, SCOPES.write]),
     limited: make('limited', tenant, [SCOPES.read, SCOPES.write], 5),
+    admin: make('admin', tenant, [SCOPES.admin]),
   };
   const records = Object.values(keys).map((k) => ({
     id: k.id,

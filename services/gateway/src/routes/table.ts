@@ -54,6 +54,14 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = Object.freeze([
     scope: SCOPES.read,
     body: BODY_KINDS.none,
   },
+  // The body is a small JSON filter: the single-event body limit is plenty.
+  {
+    method: 'POST',
+    url: '/v1/deadletters/replay',
+    upstream: UPSTREAMS.ingest,
+    scope: SCOPES.admin,
+    body: BODY_KINDS.event,
+  },
 ]);
 
 export function openApiPath(url: string): string {

@@ -42,6 +42,8 @@ describe('gateway authentication (no upstream reached)', () => {
     ['GET', '/v1/deadletters', keys.writeOnly, 'events:read'],
     ['POST', '/v1/events', keys.readOnly, 'events:write'],
     ['POST', '/v1/events/batch', keys.readOnly, 'events:write'],
+    ['POST', '/v1/deadletters/replay', keys.readWrite, 'events:admin'],
+    ['POST', '/v1/events', keys.admin, 'events:write'],
   ] as const)('answers 403 for %s %s without the scope', async (method, url, key, scope) => {
     const response = await server.inject({ method, url, headers: { 'x-api-key': key.key }, payload: '[]' });
     expect(response.statusCode).toBe(403);
@@ -55,6 +57,13 @@ describe('gateway authentication (no upstream reached)', () => {
     });
     expect(response.statusCode).toBe(503);
     expect(response.headers['retry-after']).toBeDefined();
+    const replay = await server.inject({
+      method: 'POST',
+      url: '/v1/deadletters/replay',
+      headers: { 'x-api-key': keys.admin.key, 'content-type': 'application/json' },
+      payload: '{"dryRun":true}',
+    });
+    expect(replay.statusCode).toBe(503);
   });
 
   it('rate-limits per key with 429, Retry-After and RateLimit headers, other keys unaffected', async () => {

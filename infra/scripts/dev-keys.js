@@ -16,23 +16,33 @@ const DEV_KEYS = [
   { id: 'acme-rw', tenant: 'acme', scopes: ['events:read', 'events:write'] },
   { id: 'globex-rw', tenant: 'globex', scopes: ['events:read', 'events:write'] },
   { id: 'acme-ro', tenant: 'acme', scopes: ['events:read'] },
+  // Dead-letter replay (POST /v1/deadletters/replay) needs events:admin; read to inspect them first.
+  { id: 'acme-admin', tenant: 'acme', scopes: ['events:read', 'events:write', 'events:admin'] },
 ];
 
 const sha256 = (key) => createHash('sha256').update(key, 'utf8').digest('hex');
 
+const generate = (d) => ({
+  ...d,
+  key: `sk_dev_${d.id.replace(/-/g, '_')}_${randomBytes(16).toString('hex')}`,
+});
+
+// Keys already issued are kept (a key added to DEV_KEYS later does not rotate the others).
 function load() {
-  if (!existsSync(PLAIN)) return undefined;
-  const keys = JSON.parse(readFileSync(PLAIN, 'utf8'));
-  const complete = DEV_KEYS.every((d) => keys.some((k) => k.id === d.id));
-  return complete ? keys : undefined;
+  if (!existsSync(PLAIN)) return { keys: DEV_KEYS.map(generate), changed: true };
+  const saved = JSON.parse(readFileSync(PLAIN, 'utf8'));
+  const keys = DEV_KEYS.map((d) => {
+    const old = saved.find((k) => k.id === d.id);
+    return old ? { ...d, key: old.key } : generate(d);
+  });
+  const same = (k, i) =>
+    saved[i]?.id === k.id && saved[i]?.key === k.key && saved[i]?.scopes.join() === k.scopes.join();
+  const changed = saved.length !== keys.length || !keys.every(same);
+  return { keys, changed };
 }
 
-let keys = load();
-if (!keys) {
-  keys = DEV_KEYS.map((d) => ({
-    ...d,
-    key: `sk_dev_${d.id.replace('-', '_')}_${randomBytes(16).toString('hex')}`,
-  }));
+const { keys, changed } = load();
+if (changed) {
   mkdirSync(LOCAL, { recursive: true });
   writeFileSync(PLAIN, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
 }
@@ -41,9 +51,10 @@ const records = keys.map(({ id, tenant, scopes, key }) => ({ id, hash: sha256(ke
 writeFileSync(HASHED, `${JSON.stringify(records, null, 2)}\n`);
 
 if (!process.argv.includes('--quiet')) {
+  const width = Math.max(...keys.map((k) => k.scopes.join(',').length));
   for (const k of keys) {
     process.stdout.write(
-      `  ${k.id.padEnd(10)} tenant ${k.tenant.padEnd(7)} ${k.scopes.join(',').padEnd(25)} ${k.key}\n`,
+      `  ${k.id.padEnd(11)} tenant ${k.tenant.padEnd(7)} ${k.scopes.join(',').padEnd(width)} ${k.key}\n`,
     );
   }
 }

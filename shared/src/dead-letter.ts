@@ -10,9 +10,10 @@ export const DEAD_LETTER_HEADERS = Object.freeze({
   topic: 'splitstream-dlq-topic',
   partition: 'splitstream-dlq-partition',
   offset: 'splitstream-dlq-offset',
-  /** On a message ingest re-produced from a dead letter: the dead letter's id (traceability only). */
-  replayOf: 'splitstream-replay-of',
 });
+
+/** On a message ingest re-produced from a dead letter (replay): that dead letter's id, for tracing. */
+export const REPLAY_OF_HEADER = 'splitstream-replay-of';
 
 /** Why an event was dead-lettered: the code prefixes the human-readable `reason` (`code: detail`). */
 export const DEAD_LETTER_REASONS = Object.freeze({

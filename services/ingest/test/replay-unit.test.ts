@@ -1,9 +1,9 @@
 import {
-  DEAD_LETTER_HEADERS,
   type DeadLetterRecord,
   decodeToken,
   EVENT_LIMITS,
   KAFKA_HEADERS,
+  REPLAY_OF_HEADER,
   ValidationError,
 } from '@splitstream/shared';
 import type { FastifyBaseLogger } from 'fastify';
@@ -163,7 +163,7 @@ describe('planReplay', () => {
       [KAFKA_HEADERS.contentType]: 'application/cloudevents+json',
       [KAFKA_HEADERS.tenant]: TENANT,
       [KAFKA_HEADERS.receivedAt]: '2026-11-26T09:00:00.000Z',
-      [DEAD_LETTER_HEADERS.replayOf]: 'events/0/1',
+      [REPLAY_OF_HEADER]: 'events/0/1',
     });
     expect(JSON.parse(plan.message.value as string).time).toBe('2026-11-26T09:00:00.000Z');
   });

@@ -1,11 +1,11 @@
 import {
   createWriteClient,
-  DEAD_LETTER_HEADERS,
   type DeadLetterRecord,
   deadLetterId,
   decodeToken,
   headerString,
   KAFKA_HEADERS,
+  REPLAY_OF_HEADER,
   SCOPES,
   STORE,
 } from '@splitstream/shared';
@@ -186,7 +186,7 @@ describe('POST /v1/deadletters/replay (real broker and store)', () => {
       expect(headerString(message.headers, KAFKA_HEADERS.tenant)).toBe(tenant);
       expect(headerString(message.headers, KAFKA_HEADERS.receivedAt)).toBe(RECEIVED_AT);
       expect(headerString(message.headers, KAFKA_HEADERS.contentType)).toBe('application/cloudevents+json');
-      expect(headerString(message.headers, DEAD_LETTER_HEADERS.replayOf)).toBe(record._id);
+      expect(headerString(message.headers, REPLAY_OF_HEADER)).toBe(record._id);
     }
     const [m1, m2, m3] = [first, second, noSubject].map((e) => byId.get(e.id) as ConsumedMessage);
     expect(m1?.key).toBe(`${tenant}/order-7`);

@@ -2,7 +2,6 @@ import { Value } from '@sinclair/typebox/value';
 import {
   type CloudEvent,
   cloudEventErrors,
-  DEAD_LETTER_HEADERS,
   DEAD_LETTER_REASONS,
   type DeadLetterReasonCode,
   type DeadLetterRecord,
@@ -12,6 +11,7 @@ import {
   KAFKA_HEADERS,
   mergeOffsets,
   parseRfc3339,
+  REPLAY_OF_HEADER,
   toKafkaMessage,
   ValidationError,
 } from '@splitstream/shared';
@@ -262,7 +262,7 @@ export function planReplay(record: DeadLetterRecord, tenant: string, now: Date):
   }
   const message: Message = {
     ...base,
-    headers: { ...base.headers, [DEAD_LETTER_HEADERS.replayOf]: record._id },
+    headers: { ...base.headers, [REPLAY_OF_HEADER]: record._id },
   };
   return { ok: true, deadLetterId: record._id, eventId: event.id, message, bytes };
 }

@@ -8,6 +8,7 @@ import { SCOPES } from '@splitstream/shared';
 import {
   type ChildService,
   createTestTopic,
+  removeTestData,
   SERVICE_SCRIPT,
   spawnService,
   testInfra,
@@ -91,6 +92,7 @@ describe('system: post through the gateway, read your write back through the gat
     await Promise.all(services.map((s) => s.kill('SIGTERM')));
     await admin.deleteTopics({ topics: [topic, deadLetterTopic] }).catch(() => undefined);
     await admin.disconnect();
+    await removeTestData(infra.writeUri, { tenants: [tenant, otherKey.record.tenant], topics: [topic] });
   });
 
   it('stores a posted event once and serves it to a read that carries the token', async () => {

@@ -7,7 +7,7 @@
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { signPrincipal } from '@splitstream/shared';
-import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
+import { createTestTopic, removeTestData, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { openApiPath, PUBLIC_ROUTES } from '../src/routes/table';
@@ -78,6 +78,7 @@ describe('gateway in front of real ingest, query and writer processes', () => {
     await Promise.all([...services, ...(writer ? [writer] : [])].map((s) => s.kill()));
     if (topic) await admin.deleteTopics({ topics: [topic, deadLetterTopic] }).catch(() => undefined);
     await admin?.disconnect();
+    await removeTestData(testInfra().writeUri, { tenants: [tenant, otherTenant], topics: [topic] });
   });
 
   const post = async (

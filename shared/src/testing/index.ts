@@ -4,7 +4,9 @@ export * from './processes';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { Admin } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 import { splitList } from '../config';
+import { STORE } from '../store';
 
 /** Endpoints of the shared local infrastructure (`npm run infra:up`), overridable by environment. */
 export function testInfra() {
@@ -104,5 +106,27 @@ export class TcpProxy {
 
   async stop(): Promise<void> {
     await this.cut();
+  }
+}
+
+/**
+ * Deletes what a test stored in the shared store: events and dead letters of its tenants (one
+ * equality filter each, which the local store serves from an index) and checkpoints of its topics.
+ * Leftovers would not break other tests (they use their own tenants) but would slow every scan.
+ */
+export async function removeTestData(
+  writeUri: string,
+  { tenants = [], topics = [] }: { tenants?: string[]; topics?: string[] },
+): Promise<void> {
+  const client = await new MongoClient(writeUri, { serverSelectionTimeoutMS: 5_000 }).connect();
+  try {
+    const db = client.db(STORE.database);
+    for (const tenant of tenants) {
+      await db.collection(STORE.collections.events).deleteMany({ tenant });
+      await db.collection(STORE.collections.deadLetters).deleteMany({ tenant });
+    }
+    for (const topic of topics) await db.collection(STORE.collections.checkpoints).deleteMany({ topic });
+  } finally {
+    await client.close();
   }
 }

@@ -54,19 +54,26 @@ export function decodeMessage(message: KafkaMessage, context: DecodeContext): De
   if (message.value === null || message.value.length === 0) {
     return reject(DEAD_LETTER_REASONS.undecodable, 'message has no value');
   }
+  // Parsed before the size check so that a too-large event is still dead-lettered with its
+  // identity: status lookups and replay filters find it by id, source and type.
+  let parsed: unknown;
+  let parseError: Error | undefined;
+  try {
+    parsed = JSON.parse(message.value.toString('utf8'));
+  } catch (error) {
+    parseError = error as Error;
+  }
+  const attributes = isRecord(parsed) ? parsed : undefined;
   if (message.value.length > context.maxEventBytes) {
     return reject(
       DEAD_LETTER_REASONS.tooLarge,
       `value is ${message.value.length} bytes, more than the ${context.maxEventBytes} bytes stored`,
+      attributes,
     );
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(message.value.toString('utf8'));
-  } catch (error) {
-    return reject(DEAD_LETTER_REASONS.undecodable, `value is not JSON (${(error as Error).message})`);
+  if (parseError) {
+    return reject(DEAD_LETTER_REASONS.undecodable, `value is not JSON (${parseError.message})`);
   }
-  const attributes = isRecord(parsed) ? parsed : undefined;
   // The shared validator: CloudEventSchema with extension attributes honoured (TypeBox alone rejects them).
   const problems = cloudEventErrors(parsed);
   if (problems.length > 0) {

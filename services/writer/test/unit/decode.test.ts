@@ -28,6 +28,22 @@ describe('decodeMessage', () => {
     expect(decoded.ok && decoded.doc.event).toMatchObject({ traceparent: '00-abc' });
   });
 
+  it('dead-letters a too-large event with its identity, so its status and replay filters find it', () => {
+    const big = cloudEvent('huge', { data: 'x'.repeat(20_000) } as Partial<CloudEvent>);
+    const decoded = decodeMessage(eventMessage(4, 'tn', big), context);
+    expect(decoded.ok).toBe(false);
+    if (decoded.ok) return;
+    expect(decoded.deadLetter.reason).toMatch(
+      /^too-large: value is \d+ bytes, more than the 10000 bytes stored/,
+    );
+    expect(decoded.deadLetter).toMatchObject({
+      tenant: 'tn',
+      id: 'huge',
+      source: big.source,
+      type: big.type,
+    });
+  });
+
   it('names what is wrong with an invalid event and keeps its readable identity', () => {
     const value = JSON.stringify({ specversion: '1.0', id: 'x', source: 'has spaces', type: '' });
     const decoded = decodeMessage(

@@ -48,6 +48,11 @@ describe('dead letters and event status', () => {
       ...Array.from({ length: 5 }, (_, i) => record(i)),
       record(10, { tenant: other, id: 'theirs' }),
       record(11, { reason: 'missing-tenant: no header' }),
+      record(16, {
+        id: 'was-replayed',
+        replayedAt: new Date(base + 30_000),
+        replayedTo: { topic: 'events', partition: 2, offset: '77' },
+      }),
       // stored later after a replay: "stored" wins
       record(12, { id: 'replayed', reason: 'rejected-by-store: transient' }),
       // an older and a newer dead letter of the same event: the newest reason is reported
@@ -84,6 +89,16 @@ describe('dead letters and event status', () => {
 
   const get = (url: string, who = tenant) => server.inject({ url, headers: principal(who, config) });
 
+  it('says when a dead letter was replayed and where the copy went', async () => {
+    const res = await get('/v1/deadletters?limit=1000');
+    const items = res.json().items as Record<string, unknown>[];
+    expect(items.find((i) => i.id === 'was-replayed')).toMatchObject({
+      replayedAt: new Date(base + 30_000).toISOString(),
+      replayedTo: { topic: 'events', partition: 2, offset: '77' },
+    });
+    expect(items.find((i) => i.id === 'dl-0')).not.toHaveProperty('replayedAt');
+  });
+
   it('lists only the tenant’s dead letters, newest first, in pages', async () => {
     const seen: { id: string; deadLetteredAt: string }[] = [];
     let cursor: string | null = null;
@@ -95,7 +110,7 @@ describe('dead letters and event status', () => {
     } while (cursor);
     expect(seen.map((d) => d.id)).toEqual(
       // by deadLetteredAt desc, then _id (`topic/partition/offset`) desc among equal times
-      ['twice', 'twice', 'dl-4', 'dl-3', 'bytes', 'replayed', 'dl-2', 'dl-1', 'dl-0'],
+      ['twice', 'twice', 'dl-4', 'was-replayed', 'dl-3', 'bytes', 'replayed', 'dl-2', 'dl-1', 'dl-0'],
     );
     expect(seen).toHaveLength(9);
     expect(seen.find((d) => d.id === 'dl-4')).toEqual({

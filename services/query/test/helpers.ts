@@ -116,7 +116,9 @@ export async function seed(store: Store, docs: StoredEvent[]): Promise<void> {
   const ids = docs.map((d) => d._id);
   // One equality filter per tenant: the local store pushes equalities (not $in) down to an index.
   const replicated = async (tenant: string) =>
-    store.read.collection<StoredEvent>(STORE.collections.events).countDocuments({ tenant, _id: { $in: ids } });
+    store.read
+      .collection<StoredEvent>(STORE.collections.events)
+      .countDocuments({ tenant, _id: { $in: ids } });
   await waitFor(
     async () => (await Promise.all(tenants.map(replicated))).reduce((a, b) => a + b, 0) === docs.length,
     { what: `${docs.length} events replicated`, timeoutMs: 30_000 },

@@ -70,5 +70,7 @@ export function toDeadLetterItem(doc: DeadLetterDoc) {
     key: asText(doc.key),
     headers: headersAsText(doc.headers),
     value: asText(doc.value),
+    ...(doc.replayedAt ? { replayedAt: doc.replayedAt.toISOString() } : {}),
+    ...(doc.replayedTo ? { replayedTo: doc.replayedTo } : {}),
   };
 }

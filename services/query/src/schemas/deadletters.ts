@@ -21,6 +21,15 @@ const DeadLetterItem = Type.Object(
     value: Type.Union([Type.String(), Type.Null()], {
       description: 'The original Kafka message value (text as stored; bytes as base64)',
     }),
+    replayedAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'When POST /v1/deadletters/replay last re-sent it' }),
+    ),
+    replayedTo: Type.Optional(
+      Type.Object(
+        { topic: Type.String(), partition: Type.Integer(), offset: Type.String() },
+        { description: 'Where the replayed copy was written' },
+      ),
+    ),
   },
   {
     additionalProperties: false,

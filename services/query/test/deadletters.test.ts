@@ -112,7 +112,7 @@ describe('dead letters and event status', () => {
       // by deadLetteredAt desc, then _id (`topic/partition/offset`) desc among equal times
       ['twice', 'twice', 'dl-4', 'was-replayed', 'dl-3', 'bytes', 'replayed', 'dl-2', 'dl-1', 'dl-0'],
     );
-    expect(seen).toHaveLength(9);
+    expect(seen).toHaveLength(10);
     expect(seen.find((d) => d.id === 'dl-4')).toEqual({
       id: 'dl-4',
       source: '/shop',

@@ -4,8 +4,8 @@ import type { QueryConfig } from '../config';
 import { decodeCursor, encodeCursor, ORDER, queryFingerprint } from '../domain/cursor';
 import { findDeadLetters, toDeadLetterItem } from '../domain/deadletters';
 import { parseRange } from '../domain/time-range';
+import { PAGE_LIMITS } from '../schemas/common';
 import { listDeadLettersSchema } from '../schemas/deadletters';
-import { PAGE_LIMITS } from '../schemas/events';
 
 type DeadLettersQuerystring = Static<ReturnType<typeof listDeadLettersSchema>['querystring']>;
 

@@ -7,7 +7,8 @@ import { findEvent, findEvents } from '../domain/events';
 import { toItem } from '../domain/items';
 import { findStatus } from '../domain/status';
 import { parseRange } from '../domain/time-range';
-import { eventStatusSchema, getEventSchema, listEventsSchema, PAGE_LIMITS } from '../schemas/events';
+import { PAGE_LIMITS } from '../schemas/common';
+import { eventStatusSchema, getEventSchema, listEventsSchema } from '../schemas/events';
 
 // Route types derive from the schemas (the TypeBox type provider resolves another TypeBox copy here).
 type ListSchema = ReturnType<typeof listEventsSchema>;

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { encodeToken, problemResponse, RFC3339_PATTERN } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
+import { ORDER, type Order } from '../domain/cursor';
 import { READ_HEADERS } from '../plugins/app/reads';
 
 export const TAGS = Object.freeze({ events: 'events', stats: 'stats', deadLetters: 'dead letters' });
@@ -89,4 +90,40 @@ export function readErrors(extra: { notFound?: string; conflict?: string } = {})
 /** A 200 response with the freshness headers. */
 export function readResponse<T>(description: string, schema: T) {
   return { description, headers: FRESHNESS_HEADERS, content: { 'application/json': { schema } } };
+}
+
+export const PAGE_LIMITS = Object.freeze({ min: 1, max: 1000, default: 100 });
+
+export const NextCursor = Type.Union([Type.String(), Type.Null()], {
+  description: 'Pass as `cursor` to get the next page; null on the last page',
+});
+
+/** limit, order and cursor of a keyset-paginated list; `orderedBy` says what the order sorts by. */
+export function pagingQuery(defaultOrder: Order, orderedBy: string) {
+  return {
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: PAGE_LIMITS.min,
+        maximum: PAGE_LIMITS.max,
+        default: PAGE_LIMITS.default,
+        description: 'Page size',
+        examples: [100],
+      }),
+    ),
+    order: Type.Optional(
+      Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], {
+        default: defaultOrder,
+        description: `By ${orderedBy}`,
+        examples: [defaultOrder === ORDER.asc ? ORDER.desc : ORDER.asc],
+      }),
+    ),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description: 'nextCursor of the previous page (opaque)',
+        examples: ['eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9'],
+      }),
+    ),
+  };
 }

@@ -1,8 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import type { QueryConfig } from '../config';
 import { ORDER } from '../domain/cursor';
-import { ConsistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
-import { PAGE_LIMITS } from './events';
+import {
+  ConsistencyHeaders,
+  consistencyQuery,
+  DateTime,
+  NextCursor,
+  pagingQuery,
+  readErrors,
+  readResponse,
+  TAGS,
+} from './common';
 
 const DeadLetterItem = Type.Object(
   {
@@ -62,29 +70,7 @@ export function listDeadLettersSchema(config: QueryConfig) {
       {
         since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
         until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
-        limit: Type.Optional(
-          Type.Integer({
-            minimum: PAGE_LIMITS.min,
-            maximum: PAGE_LIMITS.max,
-            default: PAGE_LIMITS.default,
-            examples: [50],
-          }),
-        ),
-        order: Type.Optional(
-          Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], {
-            default: ORDER.desc,
-            description: 'By dead-letter time (then id)',
-            examples: [ORDER.asc],
-          }),
-        ),
-        cursor: Type.Optional(
-          Type.String({
-            minLength: 1,
-            maxLength: 1024,
-            description: 'nextCursor of the previous page (opaque)',
-            examples: ['eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9'],
-          }),
-        ),
+        ...pagingQuery(ORDER.desc, 'dead-letter time (then id)'),
         ...consistencyQuery(config),
       },
       { additionalProperties: false },
@@ -94,7 +80,7 @@ export function listDeadLettersSchema(config: QueryConfig) {
       200: readResponse(
         'A page of dead letters',
         Type.Object(
-          { items: Type.Array(DeadLetterItem), nextCursor: Type.Union([Type.String(), Type.Null()]) },
+          { items: Type.Array(DeadLetterItem), nextCursor: NextCursor },
           { additionalProperties: false, examples: [{ items: DeadLetterItem.examples, nextCursor: null }] },
         ),
       ),

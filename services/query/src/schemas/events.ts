@@ -4,10 +4,18 @@ import type { QueryConfig } from '../config';
 import { ORDER } from '../domain/cursor';
 import { METADATA_FIELD } from '../domain/items';
 import { EVENT_STATUS } from '../domain/status';
-import { ConsistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
+import {
+  ConsistencyHeaders,
+  consistencyQuery,
+  DateTime,
+  NextCursor,
+  pagingQuery,
+  readErrors,
+  readResponse,
+  TAGS,
+} from './common';
 
 /** Page size bounds from the public API contract. */
-export const PAGE_LIMITS = Object.freeze({ min: 1, max: 1000, default: 100 });
 
 const EventMetadata = Type.Object(
   {
@@ -55,10 +63,6 @@ const exact = (name: string, maxLength: number, example: string) =>
     examples: [example],
   });
 
-const NextCursor = Type.Union([Type.String(), Type.Null()], {
-  description: 'Pass as `cursor` to get the next page; null on the last page',
-});
-
 export function listEventsSchema(config: QueryConfig) {
   return {
     tags: [TAGS.events],
@@ -77,30 +81,7 @@ export function listEventsSchema(config: QueryConfig) {
         until: Type.Optional(
           DateTime('Event time upper bound, exclusive (RFC 3339)', '2026-11-27T00:00:00Z'),
         ),
-        limit: Type.Optional(
-          Type.Integer({
-            minimum: PAGE_LIMITS.min,
-            maximum: PAGE_LIMITS.max,
-            default: PAGE_LIMITS.default,
-            description: 'Page size',
-            examples: [100],
-          }),
-        ),
-        order: Type.Optional(
-          Type.Union([Type.Literal(ORDER.asc), Type.Literal(ORDER.desc)], {
-            default: ORDER.asc,
-            description: 'By event time (then identity)',
-            examples: [ORDER.desc],
-          }),
-        ),
-        cursor: Type.Optional(
-          Type.String({
-            minLength: 1,
-            maxLength: 1024,
-            description: 'nextCursor of the previous page (opaque)',
-            examples: ['eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9'],
-          }),
-        ),
+        ...pagingQuery(ORDER.asc, 'event time (then identity)'),
         ...consistencyQuery(config),
       },
       { additionalProperties: false },

@@ -8,6 +8,7 @@ cd "$ROOT"
 LOGS="${SPLITSTREAM_LOCAL:-$ROOT/.local}/logs"
 
 bash infra/scripts/infra.sh up >/dev/null
+source infra/scripts/endpoints.sh
 npx --no-install turbo run build --output-logs=errors-only >/dev/null
 
 export INTERNAL_AUTH_SECRET="${INTERNAL_AUTH_SECRET:-splitstream-dev-internal-secret}"

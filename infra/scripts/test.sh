@@ -6,10 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 bash infra/scripts/infra.sh up
-# Suites find the infrastructure through these (defaults match infra.sh's default ports).
-export KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT:-9092}"
-export MONGO_WRITE_URI="mongodb://127.0.0.1:${STORE_WRITE_PORT:-27017}/?directConnection=true&retryWrites=false"
-export MONGO_READ_URI="mongodb://127.0.0.1:${STORE_READ_PORT:-27018}/?directConnection=true&retryWrites=false"
+source infra/scripts/endpoints.sh
 rm -f ./*/test-artifacts/jest-results.json ./*/*/test-artifacts/jest-results.json
 npx --no-install turbo run build --output-logs=errors-only
 

@@ -1,1 +1,5 @@
-module.exports = require('../jest.preset');
+module.exports = {
+  ...require('../jest.preset'),
+  // The fault suite is its own project (test/faults/jest.config.js): it must run alone, last.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
+};

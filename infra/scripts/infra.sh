@@ -8,6 +8,7 @@
 #   infra.sh status   one line per component
 #   infra.sh reset    down, then delete all local data
 #   infra.sh stop-component NAME / start-component NAME   (used by failure tests)
+#   infra.sh kill-component NAME   SIGKILL, as a crash would (used by the fault suite; `up` restarts it)
 #
 # Everything lives under $SPLITSTREAM_LOCAL (default: <repo>/.local), logs in .local/logs.
 set -euo pipefail
@@ -298,6 +299,21 @@ cmd_down() {
   log "stopped"
 }
 
+# A crash leaves its pid file (or postmaster.pid) behind on purpose: `up` must cope with that.
+kill_component() {
+  local pid
+  case "$1" in
+    kafka | ferretdb-primary | ferretdb-replica) pid_alive "$1" || return 0; pid=$(cat "$RUN/$1.pid") ;;
+    postgres-primary) [[ -f "$PG_PRIMARY_DIR/postmaster.pid" ]] || return 0; pid=$(head -1 "$PG_PRIMARY_DIR/postmaster.pid") ;;
+    postgres-replica) [[ -f "$PG_REPLICA_DIR/postmaster.pid" ]] || return 0; pid=$(head -1 "$PG_REPLICA_DIR/postmaster.pid") ;;
+    *) die "unknown component '${1:-}' (kafka, ferretdb-primary, ferretdb-replica, postgres-primary, postgres-replica)" ;;
+  esac
+  kill -9 "$pid" 2>/dev/null || true
+  pid_gone() { ! kill -0 "$pid" 2>/dev/null; }
+  wait_for 30 "$1 (pid $pid) to exit" pid_gone
+  log "killed $1 (pid $pid)"
+}
+
 cmd_status() {
   find_pg_bin || true
   local line
@@ -320,6 +336,7 @@ case "${1:-}" in
       kafka | ferretdb-primary | ferretdb-replica) daemon_stop "$2" ;;
       *) die "unknown component '${2:-}' (kafka, ferretdb-primary, ferretdb-replica)" ;;
     esac ;;
+  kill-component) kill_component "${2:-}" ;;
   start-component)
     mkdir -p "$LOGS" "$RUN"
     case "${2:-}" in
@@ -328,5 +345,5 @@ case "${1:-}" in
       ferretdb-replica) ferretdb_start ferretdb-replica "$STORE_READ_PORT" "$PG_REPLICA_PORT"; wait_for 30 "FerretDB replica" port_open "$STORE_READ_PORT" ;;
       *) die "unknown component '${2:-}' (kafka, ferretdb-primary, ferretdb-replica)" ;;
     esac ;;
-  *) echo "usage: $0 up|down|status|reset|stop-component NAME|start-component NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|reset|stop-component NAME|start-component NAME|kill-component NAME" >&2; exit 2 ;;
 esac

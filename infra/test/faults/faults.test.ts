@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { SCOPES, STORE } from '@splitstream/shared';
@@ -62,8 +62,20 @@ interface Managed {
   env: Record<string, string>;
   port: number;
   proc: ChildService;
-  /** Processes it replaced, kept for their output. */
-  retired: ChildService[];
+}
+
+/**
+ * Every line a process writes, in test-artifacts/faults/<name>-<pid>.log: the evidence behind a
+ * broken expectation (ChildService keeps only the last 20 kB, which a burst of 5xx stacks fills).
+ */
+function record(proc: ChildService): ChildService {
+  const file = join(ARTIFACTS, 'faults', `${proc.name}-${proc.child.pid}.log`);
+  mkdirSync(join(ARTIFACTS, 'faults'), { recursive: true });
+  appendFileSync(file, proc.output());
+  const append = (chunk: Buffer) => appendFileSync(file, chunk);
+  proc.child.stdout?.on('data', append);
+  proc.child.stderr?.on('data', append);
+  return proc;
 }
 
 const alive = (proc: ChildService) => proc.child.exitCode === null && proc.child.signalCode === null;
@@ -91,8 +103,8 @@ describe('fault suite: SIGKILL one process at a time under load', () => {
 
   async function spawnManaged(name: string, service: string, env: Record<string, string>) {
     const port = await freePort();
-    const proc = await spawnService(name, SERVICE_SCRIPT(service), env, { port });
-    services.set(name, { script: SERVICE_SCRIPT(service), env, port, proc, retired: [] });
+    const proc = record(await spawnService(name, SERVICE_SCRIPT(service), env, { port }));
+    services.set(name, { script: SERVICE_SCRIPT(service), env, port, proc });
   }
 
   const managed = (name: string) => services.get(name) as Managed;
@@ -103,8 +115,7 @@ describe('fault suite: SIGKILL one process at a time under load', () => {
 
   async function restartService(name: string) {
     const m = managed(name);
-    m.retired.push(m.proc);
-    m.proc = await spawnService(name, m.script, m.env, { port: m.port });
+    m.proc = record(await spawnService(name, m.script, m.env, { port: m.port }));
   }
 
   const service = (name: string, role: string, kept: { writes: boolean; reads: boolean }): Scenario => ({
@@ -139,6 +150,7 @@ describe('fault suite: SIGKILL one process at a time under load', () => {
   const keys = new Map(SCENARIOS.map((s) => [s.slug, apiKey(uniqueName(`faults-${s.slug}`))]));
 
   beforeAll(async () => {
+    rmSync(join(ARTIFACTS, 'faults'), { recursive: true, force: true });
     admin = new Kafka({ clientId: 'faults', brokers: infra.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     topic = await createTestTopic(admin, 'faults-events', 3);
@@ -166,16 +178,18 @@ describe('fault suite: SIGKILL one process at a time under load', () => {
       spawnManaged('query-1', 'query', env),
       spawnManaged('query-2', 'query', env),
     ]);
-    gateway = await spawnService('gateway', SERVICE_SCRIPT('gateway'), {
-      INTERNAL_AUTH_SECRET: SECRET,
-      INGEST_UPSTREAMS: `${managed('ingest-1').proc.url},${managed('ingest-2').proc.url}`,
-      QUERY_UPSTREAMS: `${managed('query-1').proc.url},${managed('query-2').proc.url}`,
-      API_KEYS: JSON.stringify([...keys.values()].map((k) => k.record)),
-      // Every request of the load goes through; rate limiting is not what is measured.
-      RATE_LIMIT_MAX: '1000000',
-      HEALTH_CHECK_INTERVAL_MS: '500',
-      EJECTION_MIN_MS: '500',
-    });
+    gateway = record(
+      await spawnService('gateway', SERVICE_SCRIPT('gateway'), {
+        INTERNAL_AUTH_SECRET: SECRET,
+        INGEST_UPSTREAMS: `${managed('ingest-1').proc.url},${managed('ingest-2').proc.url}`,
+        QUERY_UPSTREAMS: `${managed('query-1').proc.url},${managed('query-2').proc.url}`,
+        API_KEYS: JSON.stringify([...keys.values()].map((k) => k.record)),
+        // Every request of the load goes through; rate limiting is not what is measured.
+        RATE_LIMIT_MAX: '1000000',
+        HEALTH_CHECK_INTERVAL_MS: '500',
+        EJECTION_MIN_MS: '500',
+      }),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -221,15 +235,6 @@ describe('fault suite: SIGKILL one process at a time under load', () => {
     return notes;
   }
 
-  function saveLogs(slug: string) {
-    const procs = [gateway, ...[...services.values()].flatMap((m) => [...m.retired, m.proc])];
-    mkdirSync(join(ARTIFACTS, 'faults'), { recursive: true });
-    writeFileSync(
-      join(ARTIFACTS, 'faults', `${slug}.log`),
-      procs.map((p) => `===== ${p.name} (pid ${p.child.pid})\n${p.output()}`).join('\n'),
-    );
-  }
-
   async function runScenario(s: Scenario): Promise<Row> {
     const { key, tenant } = keys.get(s.slug) as { key: string; tenant: string };
     const notes: string[] = [];
@@ -270,7 +275,6 @@ describe('fault suite: SIGKILL one process at a time under load', () => {
       // Whatever happened above, the next scenario starts on a whole system.
       if (!restored) await s.restore().catch((error) => notes.push(`restart failed: ${error}`));
       notes.push(...(await reviveCrashed(s.slug)));
-      saveLogs(s.slug);
     }
 
     const accepted = traffic.accepted;

@@ -15,12 +15,17 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const dir of dirs) {
+const hasTests = (dir) => {
   const pkg = join(root, dir, 'package.json');
-  if (!existsSync(pkg) || !require(pkg).scripts?.test) continue;
-  const file = join(root, dir, 'test-artifacts/jest-results.json');
+  return existsSync(pkg) && require(pkg).scripts?.test;
+};
+// Every package's `test` results, and the fault suite's (its own jest run, last in test.sh).
+const files = dirs.filter(hasTests).map((dir) => [dir, join(dir, 'test-artifacts/jest-results.json')]);
+files.push(['infra (faults)', 'infra/test-artifacts/faults-results.json']);
+for (const [name, path] of files) {
+  const file = join(root, path);
   if (!existsSync(file)) {
-    missing.push(dir);
+    missing.push(name);
     continue;
   }
   const results = JSON.parse(readFileSync(file, 'utf8'));

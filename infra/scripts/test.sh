@@ -7,7 +7,7 @@ cd "$ROOT"
 
 bash infra/scripts/infra.sh up
 source infra/scripts/endpoints.sh
-rm -f ./*/test-artifacts/jest-results.json ./*/*/test-artifacts/jest-results.json
+rm -f ./*/test-artifacts/jest-results.json ./*/*/test-artifacts/jest-results.json infra/test-artifacts/faults-results.json
 npx --no-install turbo run build --output-logs=errors-only
 
 status=0
@@ -16,6 +16,9 @@ npx --no-install turbo run test --filter=@splitstream/infra || status=1
 # Whatever that suite stopped is running again before the others start.
 bash infra/scripts/infra.sh up >/dev/null
 npx --no-install turbo run test --filter='!@splitstream/infra' --concurrency=2 --continue || status=1
+# The fault suite SIGKILLs the shared broker and PostgreSQL: alone, after every other suite; then up again.
+npm run --silent test:faults -w infra || status=1
+bash infra/scripts/infra.sh up >/dev/null
 
 node infra/scripts/test-summary.js || status=1
 exit "$status"

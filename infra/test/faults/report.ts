@@ -13,6 +13,8 @@ export interface Row {
   reads: number;
   readsFailed: number;
   downS: number;
+  /** How long the restart itself took (the command, or the new process until ready). */
+  restartS: number;
   /** Null when the system did not recover within the scenario's bound. */
   recoverS: number | null;
   /** Expectations this scenario holds, and those it broke ("" when it has none). */
@@ -35,7 +37,7 @@ export function writeReport(path: string, rows: Row[], run: { date: Date; commit
       `${r.writesRefused} / ${r.writes}`,
       `${r.readsFailed} / ${r.reads}`,
       seconds(r.downS),
-      seconds(r.recoverS),
+      `${seconds(r.recoverS)} (restart ${r.restartS.toFixed(1)})`,
       r.broken.length > 0 ? `**broken: ${r.broken.join(', ')}**` : r.expected ? `held: ${r.expected}` : '—',
     ].join(' | '),
   );
@@ -67,7 +69,8 @@ Columns:
   answer (an accepted event not stored or replicated yet).
 - **down s**: from the kill until the restart began (the deliberate hold).
 - **recover s**: from the start of the restart until a new event was accepted and then served by a
-  read carrying its token, through the gateway.
+  read carrying its token, through the gateway; in brackets, how long the restart itself took
+  (\`infra.sh up\` returning, or the new service process answering /readyz).
 - **expectations**: what the suite asserts for that fault (lost 0 and duplicated 0 everywhere; writes
   refused 0 for faults in query or the store; reads failed 0 for faults on the replica side and for
   one instance of two), and which of them broke.

@@ -13,6 +13,7 @@ export * from './problem';
 export * from './problem-schema';
 export * from './server';
 export * from './store';
+export * from './store-answers';
 export * from './stored-event';
 export * from './time';
 export * from './topics';

@@ -3,8 +3,6 @@ import {
   type IndexDescription,
   MongoClient,
   type MongoClientOptions,
-  MongoNetworkError,
-  MongoServerSelectionError,
   ReadPreference,
 } from 'mongodb';
 
@@ -83,24 +81,23 @@ export function createReadClient(uri: string, options: MongoClientOptions = {}):
   });
 }
 
-const SOCKET_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+const UNSTORABLE_IN_STRINGS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what PostgreSQL refuses.
+  /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
- * True when an error says the store endpoint cannot be reached (no server selectable, connection
- * reset or refused, pool cleared): retrying later, or elsewhere, may succeed. Anything else (a bad
- * query, a refused document) is not an availability problem.
+ * Replaces what PostgreSQL's JSONB (the local store) refuses in a string, U+0000 and lone UTF-16
+ * surrogates, with U+FFFD. For records that describe an event (a dead letter's id, key, headers),
+ * so the record of a refused event is never refused itself; never applied to events.
  */
-export function isStoreUnreachable(error: unknown): boolean {
-  if (error instanceof MongoServerSelectionError || error instanceof MongoNetworkError) return true;
-  // A connection reset while the driver writes a command surfaces as the bare socket error.
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
+export function storableString(value: string): string {
+  return value.replace(UNSTORABLE_IN_STRINGS, '\ufffd');
+}
+
+/**
+ * A real read for /readyz: a find reaches the store's backend, where a ping does not (a FerretDB
+ * endpoint whose PostgreSQL is gone still answers ping). No filter and no sort, so it costs one row.
+ */
+export async function probeStoreRead(db: Db, maxTimeMS = 800): Promise<void> {
+  await db.collection(STORE.collections.checkpoints).findOne({}, { projection: { _id: 1 }, maxTimeMS });
 }

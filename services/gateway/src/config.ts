@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { CommonConfig, EVENT_LIMITS, loadConfig } from '@splitstream/shared';
+import { CommonConfig, EVENT_LIMITS, loadConfig, READINESS_TIMEOUT_MS } from '@splitstream/shared';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_INGEST_UPSTREAMS = 'http://127.0.0.1:8081';
@@ -17,7 +17,8 @@ export const DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS = 35_000;
 export const DEFAULT_UPSTREAM_BODY_TIMEOUT_MS = 30_000;
 export const DEFAULT_UPSTREAM_CONNECTIONS = 128;
 export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 2_000;
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 1_500;
+/** Above the services' own readiness bound, so a slow dependency never reads as a dead instance. */
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = READINESS_TIMEOUT_MS + 1_500;
 /** Consecutive transport failures that eject an instance (a refused connection ejects at once). */
 export const DEFAULT_EJECTION_THRESHOLD = 3;
 /** An ejected instance stays out at least this long, even if its health check passes sooner. */

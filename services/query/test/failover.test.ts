@@ -1,5 +1,5 @@
 import { encodeToken } from '@splitstream/shared';
-import { TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
+import { startStoreWithoutBackend, TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import type { QueryConfig } from '../src/config';
 import {
@@ -163,6 +163,43 @@ describe('store endpoint failures', () => {
     } finally {
       await late.server.close();
       await lateProxy.stop();
+    }
+  });
+
+  it('falls back to the primary when the replica answers but its backend is gone, and says so in /readyz', async () => {
+    const deadReplica = await startStoreWithoutBackend();
+    const cutPrimary = await new TcpProxy('127.0.0.1', portOf(infra.writeUri)).start();
+    const degraded = await buildApp({
+      MONGO_READ_URI: deadReplica.uri,
+      MONGO_WRITE_URI: uriThrough(cutPrimary),
+      KAFKA_TOPIC: topic,
+      STORE_HEARTBEAT_MS: '500',
+      REPLICA_SELECTION_TIMEOUT_MS: '500',
+      PRIMARY_SELECTION_TIMEOUT_MS: '500',
+    });
+    const degradedRead = (url = '/v1/events/e1') =>
+      degraded.server.inject({ url, headers: principal(tenant, degraded.config) });
+    try {
+      for (const url of ['/v1/events/e1', '/v1/events', '/v1/events/e1/status']) {
+        const res = await degradedRead(url);
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['splitstream-served-by']).toBe('primary');
+      }
+      const ready = await degraded.server.inject('/readyz');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().checks.store).toMatch(/^replica cannot read \(.*failed to connect/);
+
+      // With the primary gone too, nothing can serve: 503 with Retry-After, never a 500.
+      await cutPrimary.cut();
+      const refused = await degradedRead();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(JSON.stringify(refused.json())).not.toMatch(/postgres|Mongo/);
+      expect((await degraded.server.inject('/readyz')).statusCode).toBe(503);
+    } finally {
+      await degraded.server.close();
+      await cutPrimary.stop();
+      await deadReplica.stop();
     }
   });
 

@@ -1,9 +1,8 @@
-import { ConfigError, UnavailableError, ValidationError } from '@splitstream/shared';
+import { ConfigError, isStoreUnavailable, UnavailableError, ValidationError } from '@splitstream/shared';
 import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_PORT, loadQueryConfig } from '../src/config';
 import { type CheckpointView, ConsistencyTimeout, shortfalls, waitForToken } from '../src/domain/checkpoints';
 import { afterPosition, decodeCursor, encodeCursor, queryFingerprint } from '../src/domain/cursor';
-import { isEndpointUnavailable } from '../src/domain/endpoints';
 import { eventsFilter } from '../src/domain/events';
 import { bucketStart, checkStatsRange, statsPipeline } from '../src/domain/stats';
 import { parseRange, parseTime } from '../src/domain/time-range';
@@ -178,16 +177,21 @@ describe('read-your-writes', () => {
 });
 
 describe('endpoint errors', () => {
-  it('falls back only for an unreachable endpoint, not for a failing query', () => {
-    expect(isEndpointUnavailable(new MongoNetworkError('reset'))).toBe(true);
-    expect(
-      isEndpointUnavailable(new MongoServerSelectionError('no server', { type: 'Unknown' } as never)),
-    ).toBe(true);
-    expect(isEndpointUnavailable(Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+  it('falls back for an endpoint that is unreachable or cannot serve, not for a failing query', () => {
+    expect(isStoreUnavailable(new MongoNetworkError('reset'))).toBe(true);
+    const backendDown = new MongoServerError({
+      message: 'failed to connect to `user=postgres database=ferretdb`: dial error',
+      code: 1,
+    });
+    expect(isStoreUnavailable(backendDown)).toBe(true);
+    expect(isStoreUnavailable(new MongoServerSelectionError('no server', { type: 'Unknown' } as never))).toBe(
       true,
     );
-    expect(isEndpointUnavailable(new MongoServerError({ message: 'bad query', code: 2 }))).toBe(false);
-    expect(isEndpointUnavailable(Object.assign(new Error('no file'), { code: 'ENOENT' }))).toBe(false);
-    expect(isEndpointUnavailable(new ValidationError('x'))).toBe(false);
+    expect(isStoreUnavailable(Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+      true,
+    );
+    expect(isStoreUnavailable(new MongoServerError({ message: 'bad query', code: 2 }))).toBe(false);
+    expect(isStoreUnavailable(Object.assign(new Error('no file'), { code: 'ENOENT' }))).toBe(false);
+    expect(isStoreUnavailable(new ValidationError('x'))).toBe(false);
   });
 });

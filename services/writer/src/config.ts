@@ -19,6 +19,9 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
 export const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 export const DEFAULT_RETRY_BASE_MS = 100;
 export const DEFAULT_RETRY_MAX_MS = 10_000;
+/** An unclassified store failure is retried this often, within this time, before its batch is split. */
+export const DEFAULT_UNKNOWN_RETRIES = 3;
+export const DEFAULT_UNKNOWN_RETRY_WINDOW_MS = 10_000;
 /** Identities remembered as stored (about 100 bytes each): known duplicates skip the bulk insert. */
 export const DEFAULT_DEDUPE_CACHE_SIZE = 100_000;
 /**
@@ -72,7 +75,21 @@ export const WRITER_CONFIG = Type.Composite([
       DEFAULT_RETRY_BASE_MS,
       'First backoff delay after a retriable failure',
     ),
-    WRITER_RETRY_MAX_MS: Milliseconds(DEFAULT_RETRY_MAX_MS, 'Backoff ceiling (retries never give up)'),
+    WRITER_RETRY_MAX_MS: Milliseconds(
+      DEFAULT_RETRY_MAX_MS,
+      'Backoff ceiling (retries of a store that cannot serve never give up)',
+    ),
+    WRITER_UNKNOWN_RETRIES: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      default: DEFAULT_UNKNOWN_RETRIES,
+      description:
+        'Retries of an unclassified store failure before the batch is split and the culprit dead-lettered',
+    }),
+    WRITER_UNKNOWN_RETRY_WINDOW_MS: Milliseconds(
+      DEFAULT_UNKNOWN_RETRY_WINDOW_MS,
+      'Longest a micro-batch retries unclassified store failures before isolating the culprit',
+    ),
     WRITER_COMMIT_INTERVAL_MS: Milliseconds(DEFAULT_COMMIT_INTERVAL_MS, 'Offset commit pace within a batch'),
     KAFKA_MAX_BYTES_PER_PARTITION: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BYTES_PER_PARTITION }),
     KAFKA_MAX_BYTES: Type.Integer({ minimum: 1024, default: DEFAULT_MAX_BYTES }),

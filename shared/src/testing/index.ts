@@ -1,5 +1,6 @@
 /** Helpers for integration suites: every test owns its topics, groups, tenants and ports. */
 export * from './processes';
+export * from './store';
 
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';

@@ -1,4 +1,4 @@
-import { type DeadLetterRecord, isStoreUnreachable, STORE } from '@splitstream/shared';
+import { type DeadLetterRecord, isStoreUnavailable, STORE } from '@splitstream/shared';
 import type { AnyBulkWriteOperation, Db, Filter } from 'mongodb';
 import { IngestUnavailableError, UNAVAILABLE_REASONS } from '../errors';
 import type { DeadLetterPosition, DeadLetterSource, ReplayMark, ReplaySelection } from './replay';
@@ -83,11 +83,11 @@ export class MongoDeadLetters implements DeadLetterSource {
   }
 }
 
-/** A store that cannot be reached is a 503 with Retry-After; anything else stays a 500. */
+/** A store that cannot be reached or cannot serve is a 503 with Retry-After; anything else stays a 500. */
 export function storeUnavailable(retryAfterSeconds: number) {
   return (error: unknown): unknown =>
-    isStoreUnreachable(error)
-      ? new IngestUnavailableError(UNAVAILABLE_REASONS.store, 'the store is unreachable', {
+    isStoreUnavailable(error)
+      ? new IngestUnavailableError(UNAVAILABLE_REASONS.store, 'the store is unreachable or cannot serve', {
           retryAfterSeconds,
           cause: error,
         })

@@ -1,12 +1,9 @@
-import { isStoreUnreachable, UnavailableError } from '@splitstream/shared';
+import { isStoreUnavailable, UnavailableError } from '@splitstream/shared';
 import type { Db, MongoClient, TopologyDescriptionChangedEvent } from 'mongodb';
 
 /** Which store endpoint answered a read: reported in metrics and the `Splitstream-Served-By` header. */
 export const SERVED_BY = Object.freeze({ replica: 'replica', primary: 'primary' } as const);
 export type ServedBy = (typeof SERVED_BY)[keyof typeof SERVED_BY];
-
-/** The endpoint cannot be reached: the read may be retried elsewhere (shared with ingest's replay). */
-export const isEndpointUnavailable = isStoreUnreachable;
 
 /**
  * One store endpoint and what we know about its health. Two signals: the driver's own monitoring
@@ -69,7 +66,7 @@ export class ReadRouter {
       try {
         return { value: await operation(this.replica), servedBy: this.replica.name };
       } catch (error) {
-        if (!isEndpointUnavailable(error)) throw error;
+        if (!isStoreUnavailable(error)) throw error;
         this.replica.markFailed();
         this.onFallback(this.replica, error);
       }
@@ -78,12 +75,31 @@ export class ReadRouter {
     try {
       return { value: await operation(this.primary), servedBy: this.primary.name };
     } catch (error) {
-      if (!isEndpointUnavailable(error)) throw error;
+      if (!isStoreUnavailable(error)) throw error;
       this.primary.markFailed();
-      throw new UnavailableError('no store endpoint answers (neither the read endpoint nor the primary)', {
+      throw new UnavailableError('no store endpoint can serve (neither the read endpoint nor the primary)', {
         cause: error,
         retryAfterSeconds: 1,
       });
     }
+  }
+
+  /**
+   * Proves each endpoint can read (a real find, which reaches the store's backend; a ping does not)
+   * and holds out the one that cannot. Resolves to which endpoints can serve.
+   */
+  async probe(find: (endpoint: Endpoint) => Promise<unknown>): Promise<Record<ServedBy, string>> {
+    const results = await Promise.all(
+      [this.replica, this.primary].map(async (endpoint) => {
+        try {
+          await find(endpoint);
+          return [endpoint.name, 'ok'] as const;
+        } catch (error) {
+          if (isStoreUnavailable(error)) endpoint.markFailed();
+          return [endpoint.name, error instanceof Error ? error.message : String(error)] as const;
+        }
+      }),
+    );
+    return Object.fromEntries(results) as Record<ServedBy, string>;
   }
 }

@@ -7,7 +7,13 @@ import {
   type StoredEvent,
 } from '@splitstream/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { BatchAbandonedError, StoreRejectedError } from '../errors';
+import {
+  BatchAbandonedError,
+  DeadLetterUnavailableError,
+  StoreRejectedError,
+  StoreUnavailableError,
+  StoreUnknownError,
+} from '../errors';
 import { type DeadLetter, decodeMessage } from './decode';
 import type { RecentIds } from './recent-ids';
 
@@ -20,7 +26,10 @@ export interface InsertOutcome {
   rejected: Array<{ index: number; code?: number; message: string }>;
 }
 
-/** The store as the handler needs it. Errors are StoreUnavailableError (retried) or StoreRejectedError. */
+/**
+ * The store as the handler needs it. Errors are StoreUnavailableError (retried until it serves),
+ * StoreUnknownError (retried a bounded number of times) or StoreRejectedError (isolated at once).
+ */
 export interface EventStore {
   insertEvents(docs: StoredEvent[]): Promise<InsertOutcome>;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
@@ -50,6 +59,26 @@ export interface BatchObserver {
   microBatch?(size: number, writeSeconds: number): void;
   retry?(operation: string, error: unknown): void;
   progress?(progress: PartitionProgress): void;
+  /** A partition stopped advancing: `operation` keeps failing for `reason` (see stallReason). */
+  stalled?(topic: string, partition: number, reason: StallReason): void;
+  /** The operation that stalled the partition went through (or was given up and isolated). */
+  resumed?(topic: string, partition: number): void;
+}
+
+/** Why a partition is not advancing, as the metric label and readiness detail say it. */
+export const STALL_REASONS = Object.freeze({
+  storeUnavailable: 'store-unavailable',
+  storeUnknown: 'store-unknown',
+  deadLetterUnavailable: 'dead-letter-unavailable',
+  unknown: 'unknown',
+} as const);
+export type StallReason = (typeof STALL_REASONS)[keyof typeof STALL_REASONS];
+
+export function stallReason(error: unknown): StallReason {
+  if (error instanceof StoreUnavailableError) return STALL_REASONS.storeUnavailable;
+  if (error instanceof StoreUnknownError) return STALL_REASONS.storeUnknown;
+  if (error instanceof DeadLetterUnavailableError) return STALL_REASONS.deadLetterUnavailable;
+  return STALL_REASONS.unknown;
 }
 
 export interface HandlerLog {
@@ -71,6 +100,10 @@ export interface BatchHandlerDeps {
   recent?: RecentIds;
   microBatchSize: number;
   maxEventBytes: number;
+  /** Retries of a store failure nobody classified, before the batch is split to isolate the culprit. */
+  unknownRetries: number;
+  /** Longest time a micro-batch spends retrying unclassified failures before isolating (ms). */
+  unknownRetryWindowMs: number;
   /** Longest wait between two heartbeats while backing off. */
   heartbeatIntervalMs: number;
 }
@@ -109,9 +142,10 @@ function sum(a: WriteOutcome, b: WriteOutcome): WriteOutcome {
 /**
  * kafkajs `eachBatch` handler (run with `eachBatchAutoResolve: false`). Per micro-batch: decode,
  * one bulk insert, dead letters, checkpoint, and only then resolve the last offset, heartbeat and
- * commit if due. Retriable failures are retried with backoff and heartbeats until they succeed or
- * the consumer stops or loses the partition; then the handler returns without resolving past the
- * last stored event, so nothing is skipped.
+ * commit if due. A store that cannot serve is retried with backoff and heartbeats until it serves
+ * or the consumer stops or loses the partition; then the handler returns without resolving past
+ * the last stored event, so nothing is skipped. Only that may hold a partition: a refusal, or an
+ * unclassified failure past its bounded retries, splits the batch and dead-letters the culprit.
  */
 export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerDeps): Promise<BatchResult> {
   const { batch } = payload;
@@ -133,32 +167,57 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
     }
   };
 
-  const retrying = async <T>(operation: string, attempt: () => Promise<T>): Promise<T> => {
-    for (let failures = 0; ; ) {
-      if (mustStop()) throw new BatchAbandonedError('consumer stopping or partition revoked');
-      try {
-        return await attempt();
-      } catch (error) {
-        // Only a failure the store or sink declared permanent escapes; anything else may pass.
-        if (error instanceof SplitstreamError && !error.isRetriable) throw error;
-        failures += 1;
-        const delayMs = deps.backoff(failures);
-        deps.observer?.retry?.(operation, error);
-        deps.log.warn(
-          { err: error, topic, partition, operation, failures, delayMs },
-          `${operation} failed, retrying after backoff`,
-        );
-        await waitWithHeartbeats(delayMs);
+  /**
+   * Retries `attempt` with backoff. Unclassified store failures are retried only within `bound`
+   * (then rethrown for isolation); everything else retriable until it succeeds. A partition that
+   * stalls says so once (log line, metric), and again when it moves on.
+   */
+  const retrying = async <T>(
+    operation: string,
+    attempt: () => Promise<T>,
+    bound?: RetryBound,
+  ): Promise<T> => {
+    let stalled = false;
+    try {
+      for (let failures = 0; ; ) {
+        if (mustStop()) throw new BatchAbandonedError('consumer stopping or partition revoked');
+        try {
+          return await attempt();
+        } catch (error) {
+          // Only a failure the store or sink declared permanent escapes; anything else may pass.
+          if (error instanceof SplitstreamError && !error.isRetriable) throw error;
+          failures += 1;
+          if (error instanceof StoreUnknownError && bound && bound.exhausted(failures)) throw error;
+          const delayMs = deps.backoff(failures);
+          deps.observer?.retry?.(operation, error);
+          if (!stalled) {
+            stalled = true;
+            const reason = stallReason(error);
+            deps.observer?.stalled?.(topic, partition, reason);
+            deps.log.warn({ err: error, topic, partition, operation, reason }, 'partition stalled, retrying');
+          }
+          await waitWithHeartbeats(delayMs);
+        }
+      }
+    } finally {
+      if (stalled) {
+        deps.observer?.resumed?.(topic, partition);
+        deps.log.info({ topic, partition, operation }, 'partition no longer stalled');
       }
     }
   };
 
-  /** One bulk call; a permanent batch-level refusal is narrowed down by halves to the events at fault. */
-  const writeIsolating = async (entries: Entry[]): Promise<WriteOutcome> => {
+  /**
+   * One bulk call; a batch-level refusal, or an unclassified failure past its bound, is narrowed
+   * down by halves to the events at fault, which are dead-lettered with the store's message.
+   */
+  const writeIsolating = async (entries: Entry[], bound: RetryBound): Promise<WriteOutcome> => {
     if (entries.length === 0) return NOTHING_WRITTEN;
     try {
-      const outcome = await retrying('store events', () =>
-        deps.store.insertEvents(entries.map((e) => e.doc)),
+      const outcome = await retrying(
+        'store events',
+        () => deps.store.insertEvents(entries.map((e) => e.doc)),
+        bound,
       );
       const deadLetters = outcome.rejected.flatMap((rejection) => {
         const entry = entries[rejection.index];
@@ -166,17 +225,25 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
       });
       return { inserted: outcome.inserted, duplicates: outcome.duplicates, deadLetters };
     } catch (error) {
-      if (!(error instanceof StoreRejectedError)) throw error;
+      if (!(error instanceof StoreRejectedError || error instanceof StoreUnknownError)) throw error;
       const [only] = entries;
       if (entries.length === 1 && only) {
         return {
           inserted: 0,
           duplicates: 0,
-          deadLetters: [rejectedLetter(only, error.message + codeSuffix(error.code))],
+          deadLetters: [
+            rejectedLetter(
+              only,
+              error.message + codeSuffix(error instanceof StoreRejectedError ? error.code : undefined),
+            ),
+          ],
         };
       }
       const middle = Math.ceil(entries.length / 2);
-      return sum(await writeIsolating(entries.slice(0, middle)), await writeIsolating(entries.slice(middle)));
+      return sum(
+        await writeIsolating(entries.slice(0, middle), bound),
+        await writeIsolating(entries.slice(middle), bound),
+      );
     }
   };
 
@@ -197,8 +264,13 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
         firsts.push(entry);
       }
     }
-    let outcome = sum({ ...NOTHING_WRITTEN, duplicates: known }, await writeIsolating(firsts));
-    if (repeats.length > 0) outcome = sum(outcome, await writeIsolating(repeats));
+    const bound = new RetryBound(
+      deps.unknownRetries,
+      deps.clock().getTime() + deps.unknownRetryWindowMs,
+      deps.clock,
+    );
+    let outcome = sum({ ...NOTHING_WRITTEN, duplicates: known }, await writeIsolating(firsts, bound));
+    if (repeats.length > 0) outcome = sum(outcome, await writeIsolating(repeats, bound));
     if (deps.recent) {
       const refused = new Set(outcome.deadLetters.map((letter) => letter.message.offset));
       for (const entry of [...firsts, ...repeats]) {
@@ -307,6 +379,19 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
     );
   }
   return result;
+}
+
+/** How long unclassified failures of one micro-batch are retried: per call, and all calls together. */
+class RetryBound {
+  constructor(
+    private readonly retriesPerCall: number,
+    private readonly deadlineMs: number,
+    private readonly clock: () => Date,
+  ) {}
+
+  exhausted(failures: number): boolean {
+    return failures > this.retriesPerCall || this.clock().getTime() >= this.deadlineMs;
+  }
 }
 
 function codeSuffix(code: number | undefined): string {

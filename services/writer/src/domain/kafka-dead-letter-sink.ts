@@ -1,16 +1,18 @@
 import {
   DEAD_LETTER_HEADERS,
   type DeadLetterRecord,
+  DUPLICATE_KEY,
   deadLetterId,
   headerString,
   STORE,
+  storableString,
 } from '@splitstream/shared';
 import type { IHeaders, Producer } from 'kafkajs';
 import { type Db, MongoBulkWriteError } from 'mongodb';
 import { DeadLetterUnavailableError } from '../errors';
 import type { DeadLetterSink } from './batch-handler';
 import type { DeadLetter } from './decode';
-import { classifyStoreError, DUPLICATE_KEY } from './store-errors';
+import { classifyStoreError } from './store-errors';
 
 /**
  * Dead letters go to the store's `deadletters` collection (so the query service can report an
@@ -72,20 +74,22 @@ export function toDeadLetterMessage(letter: DeadLetter) {
 
 export function toDeadLetterRecord(letter: DeadLetter, now: Date): DeadLetterRecord {
   const { message } = letter;
+  const optional = (name: string, value: string | undefined) =>
+    value === undefined ? {} : { [name]: storableString(value) };
   return {
     _id: deadLetterId(letter.topic, letter.partition, message.offset),
-    ...(letter.tenant !== undefined ? { tenant: letter.tenant } : {}),
-    ...(letter.id !== undefined ? { id: letter.id } : {}),
-    ...(letter.source !== undefined ? { source: letter.source } : {}),
-    ...(letter.type !== undefined ? { type: letter.type } : {}),
-    reason: letter.reason,
+    ...optional('tenant', letter.tenant),
+    ...optional('id', letter.id),
+    ...optional('source', letter.source),
+    ...optional('type', letter.type),
+    reason: storableString(letter.reason),
     deadLetteredAt: now,
     topic: letter.topic,
     partition: letter.partition,
     offset: message.offset,
-    key: message.key === null ? null : message.key.toString('utf8'),
+    key: message.key === null ? null : storableString(message.key.toString('utf8')),
     headers: headersAsStrings(message.headers),
-    value: message.value === null ? null : message.value.toString('utf8'),
+    value: message.value === null ? null : storableString(message.value.toString('utf8')),
   };
 }
 
@@ -93,7 +97,7 @@ function headersAsStrings(headers: IHeaders | undefined): Record<string, string>
   const out: Record<string, string> = {};
   for (const name of Object.keys(headers ?? {})) {
     const value = headerString(headers, name);
-    if (value !== undefined) out[name] = value;
+    if (value !== undefined) out[storableString(name)] = storableString(value);
   }
   return out;
 }

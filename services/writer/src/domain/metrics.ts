@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BatchObserver, PartitionProgress } from './batch-handler';
+import type { BatchObserver, PartitionProgress, StallReason } from './batch-handler';
 
 /** Latest end offsets of a topic by partition, for lag while the writer is stuck on a batch. */
 export type EndOffsets = (topic: string) => Promise<Map<number, string>>;
@@ -9,8 +9,16 @@ export type EndOffsets = (topic: string) => Promise<Map<number, string>>;
  * progress: in messages (end offset − next offset to store) and in seconds (age of the oldest
  * event not stored yet), so both keep growing while a write is being retried.
  */
+export interface PartitionStall {
+  topic: string;
+  partition: number;
+  reason: StallReason;
+  sinceMs: number;
+}
+
 export class WriterMetrics implements BatchObserver {
   private readonly partitions = new Map<string, PartitionProgress>();
+  private readonly stalls = new Map<string, PartitionStall>();
   private readonly storedTotal: Counter<'topic'>;
   private readonly duplicateTotal: Counter<'topic'>;
   private readonly deadLetteredTotal: Counter<'reason'>;
@@ -72,6 +80,19 @@ export class WriterMetrics implements BatchObserver {
       },
     });
     new Gauge({
+      name: 'writer_partition_stall_seconds',
+      help: 'How long an owned partition has not advanced because an operation keeps failing, by reason (absent while it flows)',
+      labelNames: ['topic', 'partition', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const stall of self.stalls.values()) {
+          const labels = { topic: stall.topic, partition: String(stall.partition), reason: stall.reason };
+          this.set(labels, (self.now() - stall.sinceMs) / 1000);
+        }
+      },
+    });
+    new Gauge({
       name: 'writer_consumer_lag_seconds',
       help: 'Age of the oldest event not stored yet, per owned partition (0 when caught up)',
       labelNames: ['topic', 'partition'],
@@ -85,6 +106,19 @@ export class WriterMetrics implements BatchObserver {
         }
       },
     });
+  }
+
+  stalled(topic: string, partition: number, reason: StallReason): void {
+    this.stalls.set(`${topic}/${partition}`, { topic, partition, reason, sinceMs: this.now() });
+  }
+
+  resumed(topic: string, partition: number): void {
+    this.stalls.delete(`${topic}/${partition}`);
+  }
+
+  /** Partitions that are not advancing right now, for /readyz. */
+  currentStalls(): PartitionStall[] {
+    return [...this.stalls.values()];
   }
 
   stored(topic: string, count: number): void {
@@ -114,8 +148,10 @@ export class WriterMetrics implements BatchObserver {
 
   /** Forgets partitions this instance no longer owns (after a rebalance). */
   retainPartitions(assignment: Record<string, number[]>): void {
-    for (const [key, progress] of this.partitions) {
-      if (!assignment[progress.topic]?.includes(progress.partition)) this.partitions.delete(key);
+    for (const map of [this.partitions, this.stalls]) {
+      for (const [key, { topic, partition }] of map) {
+        if (!assignment[topic]?.includes(partition)) map.delete(key);
+      }
     }
   }
 

@@ -1,7 +1,14 @@
-import { type Checkpoint, STORE, type StoredEvent } from '@splitstream/shared';
+import {
+  type Checkpoint,
+  classifyServerAnswer,
+  DUPLICATE_KEY,
+  STORE,
+  STORE_ANSWERS,
+  type StoredEvent,
+} from '@splitstream/shared';
 import { type Db, MongoBulkWriteError, type WriteError } from 'mongodb';
 import type { EventStore, InsertOutcome } from './batch-handler';
-import { classifyStoreError, DUPLICATE_KEY, isPermanentCode } from './store-errors';
+import { classifyStoreError } from './store-errors';
 
 /** The events and checkpoints collections on the primary; one bulk call per micro-batch. */
 export class MongoEventStore implements EventStore {
@@ -34,8 +41,9 @@ export class MongoEventStore implements EventStore {
 
 /**
  * When every failure of an unordered bulk insert is about one document (a duplicate or a
- * permanent refusal) the rest was written: that is an outcome, not an error. Anything else
- * (write concern not met, a transient code) returns undefined and the whole call is retried.
+ * refusal of that document) the rest was written: that is an outcome, not an error. Anything else
+ * (write concern not met, a transient or unknown code) returns undefined and the whole call is
+ * classified as one failure.
  */
 export function perDocumentOutcome(error: unknown): InsertOutcome | undefined {
   if (!(error instanceof MongoBulkWriteError)) return undefined;
@@ -48,7 +56,9 @@ export function perDocumentOutcome(error: unknown): InsertOutcome | undefined {
   const rejected: InsertOutcome['rejected'] = [];
   for (const writeError of writeErrors) {
     if (writeError.code === DUPLICATE_KEY) duplicates += 1;
-    else if (isPermanentCode(writeError.code)) {
+    else if (
+      classifyServerAnswer(writeError.code, writeError.errmsg ?? '') === STORE_ANSWERS.documentRefused
+    ) {
       rejected.push({
         index: writeError.index,
         code: writeError.code,

@@ -42,13 +42,17 @@ describe('writer health', () => {
         },
         { what: 'writer ready' },
       );
-      expect(ready).toEqual({ status: 'ready', checks: { store: 'ok', 'consumer-group': 'ok' } });
+      expect(ready).toEqual({
+        status: 'ready',
+        checks: { store: 'ok', 'consumer-group': 'ok', partitions: 'ok' },
+      });
 
       const metrics = await server.inject('/metrics');
       for (const name of [
         'writer_events_stored_total',
         'writer_consumer_lag_seconds',
         'writer_write_duration_seconds',
+        'writer_partition_stall_seconds',
       ]) {
         expect(metrics.body).toContain(name);
       }

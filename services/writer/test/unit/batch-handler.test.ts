@@ -13,7 +13,12 @@ import {
 } from '../../src/domain/batch-handler';
 import type { DeadLetter } from '../../src/domain/decode';
 import { RecentIds } from '../../src/domain/recent-ids';
-import { DeadLetterUnavailableError, StoreRejectedError, StoreUnavailableError } from '../../src/errors';
+import {
+  DeadLetterUnavailableError,
+  StoreRejectedError,
+  StoreUnavailableError,
+  StoreUnknownError,
+} from '../../src/errors';
 import { batchPayload, cloudEvent, eventMessage, quietLog, RECEIVED_AT, rawMessage } from '../support';
 
 const TENANT = 'tenant-a';
@@ -87,6 +92,8 @@ function setup(overrides: Partial<BatchHandlerDeps> = {}) {
     log: quietLog,
     microBatchSize: 1_000,
     maxEventBytes: 4_096,
+    unknownRetries: 2,
+    unknownRetryWindowMs: 60_000,
     heartbeatIntervalMs: 150,
     ...overrides,
   };
@@ -280,6 +287,78 @@ describe('handleBatch', () => {
     expect(sleeps).toEqual([100, 150, 50, 150, 150, 100]);
     const firstResolve = probe.calls.indexOf('resolve:1');
     expect(probe.calls.slice(0, firstResolve)).toEqual(Array(6).fill('heartbeat'));
+  });
+
+  it('retries an unclassified store failure a bounded number of times, then isolates the culprit', async () => {
+    const { store, sink, deps } = setup();
+    // Like the local store's answer to U+0000: the whole call fails, naming no document.
+    const original = store.insertEvents.bind(store);
+    store.insertEvents = async (docs) => {
+      store.insertCalls.push(docs.length);
+      if (docs.some((d) => d.id === 'e2')) throw new StoreUnknownError('store write failed: SQLSTATE 22P05');
+      store.insertCalls.pop();
+      return original(docs);
+    };
+    const stalls: string[] = [];
+    deps.observer = {
+      stalled: (_topic, partition, reason) => stalls.push(`stalled ${partition} ${reason}`),
+      resumed: (_topic, partition) => stalls.push(`resumed ${partition}`),
+    };
+    const probe = batchPayload([good(0), good(1), good(2), good(3)], { partition: 1 });
+
+    const result = await handleBatch(probe.payload, deps);
+
+    expect(result).toMatchObject({ stored: 3, deadLettered: 1, resolvedOffset: '3', abandoned: false });
+    expect(sink.letters.map((l) => l.id)).toEqual(['e2']);
+    expect(sink.letters[0]?.reason).toBe('rejected-by-store: store write failed: SQLSTATE 22P05');
+    // Whole batch: 1 try + 2 retries; then halves (0-1 ✓, 2-3 ✗ 3 tries), then 2 ✗ (3 tries), 3 ✓.
+    expect(store.insertCalls).toEqual([4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 1]);
+    expect(stalls).toEqual([
+      'stalled 1 store-unknown',
+      'resumed 1',
+      'stalled 1 store-unknown',
+      'resumed 1',
+      'stalled 1 store-unknown',
+      'resumed 1',
+    ]);
+    expect(probe.calls.filter((c) => c.startsWith('resolve'))).toEqual(['resolve:3']);
+  });
+
+  it('stops retrying unclassified failures once the retry window has passed', async () => {
+    let now = NOW.getTime();
+    const { store, sink, deps } = setup({
+      unknownRetries: 100,
+      unknownRetryWindowMs: 1_000,
+      clock: () => new Date(now),
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    store.insertEvents = async (docs) => {
+      store.insertCalls.push(docs.length);
+      throw new StoreUnknownError('store write failed: something new');
+    };
+    const result = await handleBatch(batchPayload([good(0)]).payload, deps);
+
+    expect(result).toMatchObject({ stored: 0, deadLettered: 1, resolvedOffset: '0' });
+    expect(sink.letters[0]?.reason).toMatch(/^rejected-by-store: store write failed: something new/);
+    // Backoff 100, 200, 400, 800 ms: the window of 1 s ends before a hundred retries.
+    expect(store.insertCalls).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('holds the partition while the store cannot serve, reporting one stall until it serves', async () => {
+    const { store, deps } = setup();
+    store.failures = Array.from({ length: 5 }, () => new StoreUnavailableError('store cannot serve'));
+    const stalls: string[] = [];
+    deps.observer = {
+      stalled: (_topic, _partition, reason) => stalls.push(reason),
+      resumed: () => stalls.push('resumed'),
+    };
+    const result = await handleBatch(batchPayload([good(0)]).payload, deps);
+
+    expect(result).toMatchObject({ stored: 1, deadLettered: 0 });
+    expect(store.insertCalls).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(stalls).toEqual(['store-unavailable', 'resumed']);
   });
 
   it('retries checkpoint and dead-letter failures too, and never resolves before they succeed', async () => {

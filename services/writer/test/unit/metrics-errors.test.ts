@@ -2,21 +2,40 @@ import { MongoInvalidArgumentError, MongoNetworkError, MongoServerError } from '
 import { Registry } from 'prom-client';
 import { WriterMetrics } from '../../src/domain/metrics';
 import { classifyStoreError } from '../../src/domain/store-errors';
-import { StoreRejectedError, StoreUnavailableError } from '../../src/errors';
+import { StoreRejectedError, StoreUnavailableError, StoreUnknownError } from '../../src/errors';
 
 describe('classifyStoreError', () => {
-  it('treats network failures, unknown codes and non-driver errors as retriable', () => {
+  it('treats an unreachable store or one that cannot serve as unavailable', () => {
     for (const error of [
       new MongoNetworkError('connection reset'),
       new MongoServerError({ message: 'not primary', code: 10107 }),
-      new MongoServerError({ message: 'something new', code: 424242 }),
-      new Error('boom'),
+      new MongoServerError({ message: 'failed to connect to `user=postgres`: dial error', code: 1 }),
     ]) {
       const classified = classifyStoreError(error);
       expect(classified).toBeInstanceOf(StoreUnavailableError);
       expect(classified.isRetriable).toBe(true);
       expect(classified.cause).toBe(error);
     }
+  });
+
+  it('treats unclassified codes and non-driver errors as unknown (bounded retries)', () => {
+    for (const error of [
+      new MongoServerError({ message: 'something new', code: 424242 }),
+      new Error('boom'),
+    ]) {
+      const classified = classifyStoreError(error);
+      expect(classified).toBeInstanceOf(StoreUnknownError);
+      expect(classified.isRetriable).toBe(true);
+      expect(classified.message).toContain(error.message);
+    }
+  });
+
+  it("treats the local store's refusal of a string it cannot hold as a refusal", () => {
+    const nul = new MongoServerError({
+      message: 'ERROR: unsupported Unicode escape sequence (SQLSTATE 22P05)',
+      code: 1,
+    });
+    expect(classifyStoreError(nul)).toBeInstanceOf(StoreRejectedError);
   });
 
   it('treats refusals of the request itself as permanent', () => {
@@ -77,6 +96,25 @@ describe('WriterMetrics', () => {
     expect((await value(registry, 'writer_consumer_lag_seconds'))?.map((v) => v.labels.partition)).toEqual([
       '3',
     ]);
+  });
+
+  it('reports a stalled partition with its reason and duration until it resumes or is reassigned', async () => {
+    const registry = new Registry();
+    let now = 1_000;
+    const metrics = new WriterMetrics(registry, undefined, () => now);
+    metrics.stalled('t', 4, 'store-unavailable');
+    metrics.stalled('t', 5, 'store-unknown');
+    now = 4_000;
+    expect(await value(registry, 'writer_partition_stall_seconds')).toEqual([
+      { labels: { topic: 't', partition: '4', reason: 'store-unavailable' }, value: 3 },
+      { labels: { topic: 't', partition: '5', reason: 'store-unknown' }, value: 3 },
+    ]);
+    metrics.resumed('t', 5);
+    expect(metrics.currentStalls()).toEqual([
+      { topic: 't', partition: 4, reason: 'store-unavailable', sinceMs: 1_000 },
+    ]);
+    metrics.retainPartitions({ t: [5] });
+    expect(await value(registry, 'writer_partition_stall_seconds')).toEqual([]);
   });
 
   it('falls back to the fetched high watermark when end offsets are unavailable', async () => {

@@ -1,4 +1,4 @@
-import { createWriteClient, STORE } from '@splitstream/shared';
+import { createWriteClient, probeStoreRead, STORE } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db, MongoClient, MongoClientOptions } from 'mongodb';
@@ -31,13 +31,7 @@ export const storePlugin = fp(
       ...options.mongo,
     });
     app.decorate('store', { client, db: client.db(STORE.database) });
-    app.addReadinessCheck(
-      'store',
-      async () => {
-        await client.db('admin').command({ ping: 1 });
-      },
-      { required: false },
-    );
+    app.addReadinessCheck('store', () => probeStoreRead(app.store.db), { required: false });
     app.addHook('onClose', async () => {
       await client.close();
     });

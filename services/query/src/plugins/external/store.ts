@@ -1,4 +1,4 @@
-import { createReadClient, createWriteClient, STORE } from '@splitstream/shared';
+import { createReadClient, createWriteClient, probeStoreRead, STORE } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
@@ -80,12 +80,17 @@ export const storePlugin = fp(
     );
 
     app.decorate('store', router);
-    // Ready when either endpoint answers: reads are served as long as one does.
+    // Ready when either endpoint can read; the detail says which one cannot, and why.
     app.addReadinessCheck('store', async () => {
-      const ping = (endpoint: Endpoint) => endpoint.db.command({ ping: 1 }).then(() => endpoint.name);
-      await Promise.any([ping(replica), ping(primary)]).catch(() => {
-        throw new Error('neither the read endpoint nor the primary answers');
-      });
+      const results = await router.probe((endpoint) => probeStoreRead(endpoint.db));
+      const failing = Object.entries(results).filter(([, detail]) => detail !== 'ok');
+      if (failing.length === 2) {
+        throw new Error(
+          `neither endpoint can read: ${failing.map(([name, detail]) => `${name}: ${detail}`).join('; ')}`,
+        );
+      }
+      const [failed] = failing;
+      return failed ? `${failed[0]} cannot read (${failed[1]}); serving from the other endpoint` : undefined;
     });
     app.addHook('onClose', async () => {
       closing = true;

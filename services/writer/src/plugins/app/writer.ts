@@ -69,6 +69,8 @@ export const writerPlugin = fp(
       observer: metrics,
       recent: new RecentIds(config.WRITER_DEDUPE_CACHE_SIZE),
       microBatchSize: config.WRITER_MICRO_BATCH_SIZE,
+      unknownRetries: config.WRITER_UNKNOWN_RETRIES,
+      unknownRetryWindowMs: config.WRITER_UNKNOWN_RETRY_WINDOW_MS,
       maxEventBytes: config.WRITER_MAX_EVENT_BYTES,
       heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
     };
@@ -94,6 +96,18 @@ export const writerPlugin = fp(
     });
     app.addReadinessCheck('consumer-group', async () => {
       if (!joined) throw new Error('not a member of the consumer group');
+    });
+    app.addReadinessCheck('partitions', async () => {
+      const stalls = metrics.currentStalls();
+      if (stalls.length === 0) return;
+      const now = Date.now();
+      throw new Error(
+        stalls
+          .map(
+            (s) => `${s.topic}/${s.partition} stalled ${Math.round((now - s.sinceMs) / 1000)} s: ${s.reason}`,
+          )
+          .join('; '),
+      );
     });
 
     let closing = false;

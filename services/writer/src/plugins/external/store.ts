@@ -1,4 +1,4 @@
-import { createWriteClient, STORE } from '@splitstream/shared';
+import { createWriteClient, probeStoreRead, STORE } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db, MongoClient } from 'mongodb';
@@ -14,14 +14,13 @@ export interface StorePluginOptions {
   uri: string;
 }
 
-/** MongoClient on the primary, write concern majority; /readyz pings it. The driver connects lazily. */
+/** MongoClient on the primary, write concern majority; /readyz reads from it. The driver connects lazily. */
 export const storePlugin = fp(
   async (app: FastifyInstance, options: StorePluginOptions) => {
     const client = createWriteClient(options.uri);
-    app.decorate('store', { client, db: client.db(STORE.database) });
-    app.addReadinessCheck('store', async () => {
-      await client.db('admin').command({ ping: 1 });
-    });
+    const db = client.db(STORE.database);
+    app.decorate('store', { client, db });
+    app.addReadinessCheck('store', () => probeStoreRead(db));
     app.addHook('onClose', async () => {
       await client.close();
     });

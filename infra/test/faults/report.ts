@@ -72,8 +72,9 @@ Columns:
   read carrying its token, through the gateway; in brackets, how long the restart itself took
   (\`infra.sh up\` returning, or the new service process answering /readyz).
 - **expectations**: what the suite asserts for that fault (lost 0 and duplicated 0 everywhere; writes
-  refused 0 for faults in query or the store; reads failed 0 for faults on the replica side and for
-  one instance of two), and which of them broke.
+  refused 0 for faults in query or the store; reads failed 0 for every fault but the query side's
+  own: the replica side, one instance of two, and the whole write side, since the read path depends
+  on neither Kafka, ingest, the writer nor the store's primary), and which of them broke.
 
 ${notes.length > 0 ? `Notes:\n${notes.join('\n')}\n` : ''}`;
   writeFileSync(path, text);

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { encodeToken } from '@splitstream/shared';
 import { startStoreWithoutBackend, TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
@@ -163,6 +164,28 @@ describe('store endpoint failures', () => {
     } finally {
       await late.server.close();
       await lateProxy.stop();
+    }
+  });
+
+  it('stays ready from the replica when the primary endpoint hangs (accepts, never answers)', async () => {
+    const sockets = new Set<Socket>();
+    const blackhole = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+    const hung = await buildApp({
+      MONGO_READ_URI: infra.readUri,
+      MONGO_WRITE_URI: `mongodb://127.0.0.1:${(blackhole.address() as AddressInfo).port}/?directConnection=true`,
+      KAFKA_TOPIC: topic,
+    });
+    try {
+      const started = Date.now();
+      const ready = await hung.server.inject('/readyz');
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().checks.store).toMatch(/^primary cannot read/);
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      await hung.server.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => blackhole.close(resolve));
     }
   });
 

@@ -1,4 +1,11 @@
-import { createReadClient, createWriteClient, probeStoreRead, STORE } from '@splitstream/shared';
+import {
+  createReadClient,
+  createWriteClient,
+  probeStoreRead,
+  READINESS_TIMEOUT_MS,
+  STORE,
+  withTimeout,
+} from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
@@ -15,6 +22,8 @@ declare module 'fastify' {
  * The two store endpoints and the router between them. Both clients heartbeat their endpoint, so a
  * stopped endpoint is noticed (and a recovered one taken back) without a read having to fail first.
  */
+const ENDPOINT_PROBE_TIMEOUT_MS = READINESS_TIMEOUT_MS - 200;
+
 export const storePlugin = fp(
   async (app: FastifyInstance, options: { config: QueryConfig }) => {
     const { config } = options;
@@ -82,7 +91,10 @@ export const storePlugin = fp(
     app.decorate('store', router);
     // Ready when either endpoint can read; the detail says which one cannot, and why.
     app.addReadinessCheck('store', async () => {
-      const results = await router.probe((endpoint) => probeStoreRead(endpoint.db));
+      // Each endpoint within its own bound, so one that hangs cannot make the other look unready.
+      const results = await router.probe((endpoint) =>
+        withTimeout(probeStoreRead(endpoint.db), ENDPOINT_PROBE_TIMEOUT_MS),
+      );
       const failing = Object.entries(results).filter(([, detail]) => detail !== 'ok');
       if (failing.length === 2) {
         throw new Error(

@@ -11,13 +11,15 @@ rm -f ./*/test-artifacts/jest-results.json ./*/*/test-artifacts/jest-results.jso
 npx --no-install turbo run build --output-logs=errors-only
 
 status=0
+# Every phase is bounded in time: a hung suite fails the run instead of holding CI.
+bounded() { local seconds="$1"; shift; timeout --kill-after=30 "$seconds" "$@"; }
 # The infrastructure suite stops and restarts shared endpoints: it runs alone, first.
-npx --no-install turbo run test --filter=@splitstream/infra || status=1
+bounded 600 npx --no-install turbo run test --filter=@splitstream/infra || status=1
 # Whatever that suite stopped is running again before the others start.
 bash infra/scripts/infra.sh up >/dev/null
-npx --no-install turbo run test --filter='!@splitstream/infra' --concurrency=2 --continue || status=1
+bounded 1800 npx --no-install turbo run test --filter='!@splitstream/infra' --concurrency=2 --continue || status=1
 # The fault suite SIGKILLs the shared broker and PostgreSQL: alone, after every other suite; then up again.
-npm run --silent test:faults -w infra || status=1
+bounded 900 npm run --silent test:faults -w infra || status=1
 bash infra/scripts/infra.sh up >/dev/null
 
 node infra/scripts/test-summary.js || status=1

@@ -22,25 +22,138 @@ export const MAX_EVENT_ID_PARAM_LENGTH = 12 * EVENT_LIMITS.maxIdLength;
 export const RFC3339_PATTERN =
   '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})$';
 
+/**
+ * What `data` may hold beyond "any JSON": MongoDB could never store it, or it is dangerous to
+ * JavaScript consumers of the topic. Checked by cloudEventErrors, so ingest, replay and writer agree.
+ */
+export const DATA_LIMITS = Object.freeze({
+  /**
+   * Objects and arrays nested in `data`, `data` itself counting one. MongoDB refuses documents
+   * nested more than 100 levels; the stored event adds one above `data`, and 90 leaves room for
+   * any document that wraps an event (the local store, FerretDB, would silently keep deeper ones).
+   */
+  maxDepth: 90,
+  /** MongoDB refuses field names of 255 or more dot-separated words. */
+  maxKeyWords: 254,
+  /** Longest JSON pointer named in an error (a deep path of long keys would flood the answer). */
+  maxPointerLength: 256,
+});
+
+/** What the schema of `data` cannot say (JSON Schema has no depth or key-name rules), for OpenAPI. */
+export const DATA_DESCRIPTION = `Any JSON value, except what a MongoDB document cannot hold or a JavaScript consumer must not receive (400 naming the JSON pointer): objects and arrays nested more than ${DATA_LIMITS.maxDepth} levels (data itself is one), strings or keys with an unpaired UTF-16 surrogate, keys with U+0000, keys of more than ${DATA_LIMITS.maxKeyWords} dot-separated words, \`__proto__\` keys and \`constructor\` keys whose value holds a \`prototype\` key. U+0000 in string values, \`$\` and \`.\` in keys and empty keys are data like any other. Numbers are IEEE 754 doubles once parsed (integers beyond 2^53 lose precision, -0 reads back as 0).`;
+
+/**
+ * CloudEvents' String type excludes control characters (U+0000-U+001F, U+007F-U+009F) and
+ * surrogates not used in pairs (and noncharacters, which this does not check: no pattern could say
+ * so alike in every regular-expression dialect that reads the OpenAPI document). One character,
+ * written so that ECMAScript with or without the `u` flag (TypeBox compiles without it, Ajv with
+ * it) and Python (schemathesis) read it alike; `extra` excludes more (`\\s` for `source`).
+ */
+const attributeChar = (extra = '') =>
+  `(?:[^${extra}\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])`;
+/** A CloudEvents String attribute value (see attributeChar). */
+export const ATTRIBUTE_STRING_PATTERN = `^${attributeChar()}*$`;
+const ATTRIBUTE_STRING = new RegExp(ATTRIBUTE_STRING_PATTERN);
+const ATTRIBUTE_STRING_MESSAGE =
+  'must not hold control characters (U+0000-U+001F, U+007F-U+009F) or unpaired surrogates (CloudEvents String)';
+/** An unpaired surrogate has no UTF-8 form: BSON cannot hold it (the Node driver turns it into U+FFFD). */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/** One JSON pointer segment (RFC 6901). */
+function pointerSegment(name: string): string {
+  return `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+}
+
+/** Every fault of `data` (see DATA_LIMITS), reported at the JSON pointer of the value or key. */
+function dataErrors(data: unknown, add: (path: string, message: string) => void): void {
+  const report = (path: string, message: string) =>
+    add(
+      path.length > DATA_LIMITS.maxPointerLength ? `${path.slice(0, DATA_LIMITS.maxPointerLength)}…` : path,
+      message,
+    );
+  const visit = (value: unknown, path: string, depth: number): void => {
+    if (typeof value === 'string') {
+      if (UNPAIRED_SURROGATE.test(value)) {
+        report(path, 'holds an unpaired UTF-16 surrogate, which UTF-8 and so the store cannot encode');
+      }
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    if (depth > DATA_LIMITS.maxDepth) {
+      report(
+        path,
+        `nests objects and arrays deeper than ${DATA_LIMITS.maxDepth} levels below /data (MongoDB stores at most 100 per document)`,
+      );
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(item, `${path}/${index}`, depth + 1);
+      return;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      const at = `${path}${pointerSegment(key)}`;
+      if (key.includes('\u0000')) {
+        report(at, 'a key with U+0000 cannot be stored (BSON field names end at U+0000)');
+      } else if (UNPAIRED_SURROGATE.test(key)) {
+        report(at, 'a key with an unpaired UTF-16 surrogate cannot be encoded as UTF-8 and so stored');
+      } else if (key.split('.').length > DATA_LIMITS.maxKeyWords) {
+        report(
+          at,
+          `a key of more than ${DATA_LIMITS.maxKeyWords} dot-separated words cannot be stored by MongoDB`,
+        );
+      } else if (key === '__proto__') {
+        // Fastify refuses it by default too: a JavaScript consumer that copies the object by
+        // assignment would replace that object's prototype.
+        report(at, 'the key __proto__ is refused: JavaScript consumers would take it as the prototype');
+      } else if (
+        key === 'constructor' &&
+        typeof item === 'object' &&
+        item !== null &&
+        Object.hasOwn(item, 'prototype')
+      ) {
+        // The other half of Fastify's default: merged in JavaScript, constructor.prototype is Object.prototype.
+        report(
+          at,
+          'a constructor key holding a prototype key is refused (it reaches Object.prototype when merged)',
+        );
+      }
+      visit(item, at, depth + 1);
+    }
+  };
+  visit(data, '/data', 1);
+}
+
 /** CloudEvents extension attribute names: lower-case letters and digits, at most 20 (spec recommendation). */
 export const EXTENSION_NAME_PATTERN = '^[a-z0-9]{1,20}$';
-const ExtensionValueSchema = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+const ExtensionValueSchema = Type.Union([
+  Type.String({ pattern: ATTRIBUTE_STRING_PATTERN }),
+  Type.Number(),
+  Type.Boolean(),
+  Type.Null(),
+]);
+const attribute = (options: { minLength?: number; maxLength?: number } = {}) =>
+  Type.String({ ...options, pattern: ATTRIBUTE_STRING_PATTERN });
 
 /** CloudEvents 1.0, JSON structured mode. Extension attributes: lower-case alphanumeric names. */
 export const CloudEventSchema = Type.Object(
   {
     specversion: Type.Literal('1.0'),
-    id: Type.String({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength }),
-    source: Type.String({ minLength: 1, maxLength: 2048, pattern: '^\\S+$', description: 'URI-reference' }),
-    type: Type.String({ minLength: 1, maxLength: EVENT_LIMITS.maxTypeLength }),
-    subject: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    id: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength }),
+    source: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      pattern: `^${attributeChar('\\s')}+$`,
+      description: 'URI-reference (no white space)',
+    }),
+    type: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxTypeLength }),
+    subject: Type.Optional(attribute({ minLength: 1, maxLength: 1024 })),
     time: Type.Optional(
       Type.String({ pattern: RFC3339_PATTERN, description: 'RFC 3339; filled by ingest when absent' }),
     ),
-    datacontenttype: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-    dataschema: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
-    data: Type.Optional(Type.Unknown()),
-    data_base64: Type.Optional(Type.String()),
+    datacontenttype: Type.Optional(attribute({ minLength: 1, maxLength: 256 })),
+    dataschema: Type.Optional(attribute({ minLength: 1, maxLength: 2048 })),
+    data: Type.Optional(Type.Unknown({ description: DATA_DESCRIPTION })),
+    data_base64: Type.Optional(attribute()),
   },
   {
     $id: 'CloudEvent',
@@ -107,6 +220,12 @@ export function cloudEventErrors(value: unknown, pointer = ''): FieldError[] {
     add('', 'must be a CloudEvent (a JSON object)');
     return errors;
   }
+  // Before the schema's errors, whose message for a failed pattern only quotes the pattern.
+  for (const [name, attribute] of Object.entries(value)) {
+    if (name !== 'data' && typeof attribute === 'string' && !ATTRIBUTE_STRING.test(attribute)) {
+      add(pointerSegment(name), ATTRIBUTE_STRING_MESSAGE);
+    }
+  }
   for (const error of CheckableCloudEvent.Errors(value)) {
     const name = error.path.split('/')[1] ?? '';
     const isExtension = name !== '' && !KNOWN_ATTRIBUTES.has(name);
@@ -118,10 +237,11 @@ export function cloudEventErrors(value: unknown, pointer = ''): FieldError[] {
   for (const name of Object.keys(value)) {
     if (!KNOWN_ATTRIBUTES.has(name) && !EXTENSION_NAME.test(name)) {
       add(
-        `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        pointerSegment(name),
         'is not a valid extension attribute name (1-20 lower-case letters or digits)',
       );
     }
   }
+  if ('data' in value) dataErrors(value.data, add);
   return errors;
 }

@@ -1,4 +1,4 @@
-import { CloudEventSchema, cloudEventErrors } from '../src/event';
+import { ATTRIBUTE_STRING_PATTERN, CloudEventSchema, cloudEventErrors, DATA_LIMITS } from '../src/event';
 
 const valid = { specversion: '1.0', id: 'e-1', source: '/shop', type: 'order.created' };
 
@@ -39,5 +39,77 @@ describe('cloudEventErrors', () => {
       ]);
     }
     expect(cloudEventErrors(null)[0]?.field).toBe('/');
+  });
+
+  it('refuses control characters and unpaired surrogates in attributes (CloudEvents String), not pairs', () => {
+    expect(cloudEventErrors({ ...valid, subject: 'a\u0000b', myext: 'x\ud800', type: 'tab\there' })).toEqual([
+      { field: '/type', message: expect.stringMatching(/control characters .* unpaired surrogates/) },
+      { field: '/subject', message: expect.stringMatching(/control characters/) },
+      { field: '/myext', message: expect.stringMatching(/control characters/) },
+    ]);
+    expect(
+      cloudEventErrors({ ...valid, source: '/a\u0085', id: '\udc00' }, '/2').map((e) => e.field),
+    ).toEqual(['/2/id', '/2/source']);
+    expect(cloudEventErrors({ ...valid, subject: 'émoji 😀', myext: '😀' })).toEqual([]);
+    // The schema says the same, for Ajv (u flag) and TypeBox (none) alike.
+    for (const flags of ['', 'u']) {
+      const pattern = new RegExp(ATTRIBUTE_STRING_PATTERN, flags);
+      expect(['ok 😀', 'a\u0000', '\ud800', '\u009f'].map((s) => pattern.test(s))).toEqual([
+        true,
+        false,
+        false,
+        false,
+      ]);
+    }
+  });
+
+  it('names what MongoDB could not store in data, at its JSON pointer', () => {
+    const data = JSON.parse(
+      '{"a":{"b\\u0000":1,"s":"x\\ud800","\\udfff":2,"__proto__":{"x":1},"constructor":{"prototype":{}}},"list":[0,"\\ud83d"],"a~b/c":{"__proto__":null}}',
+    );
+    expect(cloudEventErrors({ ...valid, data }, '/1')).toEqual([
+      { field: '/1/data/a/b\u0000', message: expect.stringMatching(/U\+0000/) },
+      { field: '/1/data/a/s', message: expect.stringMatching(/unpaired UTF-16 surrogate/) },
+      { field: '/1/data/a/\udfff', message: expect.stringMatching(/unpaired UTF-16 surrogate/) },
+      { field: '/1/data/a/__proto__', message: expect.stringMatching(/__proto__/) },
+      { field: '/1/data/a/constructor', message: expect.stringMatching(/prototype/) },
+      { field: '/1/data/list/1', message: expect.stringMatching(/unpaired/) },
+      { field: '/1/data/a~0b~1c/__proto__', message: expect.stringMatching(/__proto__/) },
+    ]);
+    const longKey = Array.from({ length: DATA_LIMITS.maxKeyWords + 1 }, () => 'w').join('.');
+    expect(cloudEventErrors({ ...valid, data: { [longKey]: 1 } })[0]?.message).toMatch(/dot-separated/);
+  });
+
+  it('keeps what MongoDB stores: U+0000 in values, $ . and empty keys, constructor, big and odd numbers', () => {
+    const data = JSON.parse(
+      '{"s":"a\\u0000b","$a":1,"a.b":2,"":3,"constructor":"c","k":{"constructor":{"x":1}},"n":[1e308,-0,18446744073709551616],"ok":"😀"}',
+    );
+    expect(cloudEventErrors({ ...valid, data })).toEqual([]);
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
+    expect(cloudEventErrors({ ...valid, data: many })).toEqual([]);
+    const dotted = Array.from({ length: DATA_LIMITS.maxKeyWords }, () => 'w').join('.');
+    expect(cloudEventErrors({ ...valid, data: { [dotted]: 1 } })).toEqual([]);
+  });
+
+  it(`bounds nesting at ${DATA_LIMITS.maxDepth} levels of objects and arrays, naming where it is exceeded`, () => {
+    const nest = (levels: number, leaf: unknown = 1) => {
+      let value: unknown = leaf;
+      for (let i = 0; i < levels; i++) value = i % 2 ? [value] : { a: value };
+      return value;
+    };
+    expect(cloudEventErrors({ ...valid, data: nest(DATA_LIMITS.maxDepth) })).toEqual([]);
+    const errors = cloudEventErrors({ ...valid, data: nest(DATA_LIMITS.maxDepth + 1, 'x\ud800') });
+    // One error at the first level too deep (nothing below it is looked at).
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toMatch(/deeper than 90 levels/);
+    expect(errors[0]?.field.startsWith('/data/')).toBe(true);
+    // 90 segments of "/a" or "/0" after /data: 185 characters, under the pointer bound, exactly named.
+    expect(errors[0]?.field).toHaveLength('/data'.length + 2 * DATA_LIMITS.maxDepth);
+    // A deep path of long keys is cut, not echoed whole.
+    let long: unknown = 1;
+    for (let i = 0; i < 150; i++) long = { ['k'.repeat(100)]: long };
+    const cut = cloudEventErrors({ ...valid, data: long })[0]?.field ?? '';
+    expect(cut).toHaveLength(DATA_LIMITS.maxPointerLength + 1);
+    expect(cut.endsWith('…')).toBe(true);
   });
 });

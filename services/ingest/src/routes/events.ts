@@ -49,9 +49,13 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
   const { requests, acceptedEvents, rejections } = app.ingestMetrics;
   const maxBodyBytes = EVENT_LIMITS.maxBatchBytes;
 
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  // `__proto__` and `constructor.prototype` keys are parsed as plain own properties (JSON.parse
+  // never sets a prototype) so that cloudEventErrors refuses them with a 400 naming the field,
+  // where Fastify's default parser answers a 400 that says neither which field nor why.
+  const jsonParser = app.getDefaultJsonParser('ignore', 'ignore');
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
-    ['application/cloudevents+json', 'application/cloudevents-batch+json'],
+    ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json'],
     { parseAs: 'string' },
     jsonParser,
   );

@@ -37,7 +37,7 @@ const errorResponses = {
   400: problem(
     400,
     'Bad Request',
-    'Malformed JSON, invalid gzip, or an event that is not a valid CloudEvent; `errors` names each bad field as a JSON pointer (`/3/source` for the fourth event of a batch)',
+    'Malformed JSON, invalid gzip, or an event that is not a valid CloudEvent, including what its `data` may not hold (see the CloudEvent schema: nesting depth, unpaired surrogates, U+0000 in keys, `__proto__`); `errors` names each bad field as a JSON pointer (`/3/source` for the fourth event of a batch, `/data/a/__proto__` inside data)',
     '1 of 4 events are invalid; the batch was rejected as a whole: /3/source Expected required property',
     { errors: [{ field: '/3/source', message: 'Expected required property' }] },
   ),

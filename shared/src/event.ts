@@ -29,8 +29,9 @@ export const RFC3339_PATTERN =
 export const DATA_LIMITS = Object.freeze({
   /**
    * Objects and arrays nested in `data`, `data` itself counting one. MongoDB refuses documents
-   * nested more than 100 levels; the stored event adds one above `data`, and 90 leaves room for
-   * any document that wraps an event (the local store, FerretDB, would silently keep deeper ones).
+   * nested more than 100 levels; the stored document keeps the event under `event`, two levels
+   * above `data` (92 in all at this bound), and the rest is room for any document that wraps an
+   * event. The local store, FerretDB, would silently keep deeper ones.
    */
   maxDepth: 90,
   /** MongoDB refuses field names of 255 or more dot-separated words. */

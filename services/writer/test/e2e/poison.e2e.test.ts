@@ -59,9 +59,16 @@ interface PoisonCase {
   type?: string;
   /** More attributes as JSON text, starting with a comma. */
   attributes?: string;
+  /**
+   * Posted as the middle event of a batch of three, between two ordinary events: one Kafka send, so
+   * most likely one insert of the writer, where the local store keeps the documents before a refused
+   * one, drops those after it and names none of them. Both neighbours must be stored.
+   */
+  inBatch?: boolean;
   expected: Expected;
 }
 
+const NEIGHBOUR_DATA = '{"neighbour":true}';
 const deep = (levels: number) => `${'{"a":'.repeat(levels)}"leaf"${'}'.repeat(levels)}`;
 const tooDeepPointer = `/data${'/a'.repeat(DATA_LIMITS.maxDepth)}`;
 
@@ -69,6 +76,12 @@ const CASES: PoisonCase[] = [
   {
     name: 'U+0000 in data strings',
     data: '{"text":"a\\u0000b","list":["\\u0000"]}',
+    expected: { kind: 'stored-or-dead-lettered-locally', localReason: /^rejected-by-store: .*22P05/ },
+  },
+  {
+    name: 'U+0000 in a data string, in the middle of a batch of three',
+    data: '{"text":"\\u0000"}',
+    inBatch: true,
     expected: { kind: 'stored-or-dead-lettered-locally', localReason: /^rejected-by-store: .*22P05/ },
   },
   {
@@ -284,10 +297,13 @@ describe('poison suite: every poison event ends in a named 400, a faithful store
     const posted: Array<{ c: PoisonCase; id: string; status: number; body: Record<string, unknown> }> = [];
     for (const [index, c] of CASES.entries()) {
       const id = `poison-${index}`;
-      const response = await call('/v1/events', {
-        method: 'POST',
-        body: eventText(id, c.data, c.type, c.attributes),
-      });
+      const text = eventText(id, c.data, c.type, c.attributes);
+      const response = c.inBatch
+        ? await call('/v1/events/batch', {
+            method: 'POST',
+            body: `[${eventText(`${id}-before`, NEIGHBOUR_DATA)},${text},${eventText(`${id}-after`, NEIGHBOUR_DATA)}]`,
+          })
+        : await call('/v1/events', { method: 'POST', body: text });
       posted.push({
         c,
         id,
@@ -331,7 +347,23 @@ describe('poison suite: every poison event ends in a named 400, a faithful store
     //    partition is settled; without it, each read is still bounded by its token's wait.
     const deadLetters = await listDeadLetters();
     for (const { c, id, status, body } of posted) {
-      rows.push(await outcomeOf(c, id, status, body, deadLetters));
+      const row = await outcomeOf(c, id, status, body, deadLetters);
+      if (c.inBatch && status === 202) {
+        const neighbours = await Promise.all(
+          ['before', 'after'].map(async (side) => {
+            const read = await call(
+              `/v1/events/${id}-${side}?after=${body.token}&maxWaitMs=${READ_MAX_WAIT_MS}`,
+            );
+            const stored =
+              read.status === 200 &&
+              sameJson(JSON.parse(NEIGHBOUR_DATA), ((await read.json()) as { data: unknown }).data);
+            return { side, stored };
+          }),
+        );
+        row.outcome += `; neighbours: ${neighbours.map((n) => `${n.side} ${n.stored ? 'stored, equal' : 'NOT stored'}`).join(', ')}`;
+        row.ok &&= neighbours.every((n) => n.stored);
+      }
+      rows.push(row);
     }
 
     const table = markdownTable([...rows, ordinaryRow]);
@@ -461,6 +493,10 @@ Why these outcomes:
   MongoDB (5.0 and later for \`$\`/\`.\` field names), but PostgreSQL's JSONB refuses U+0000 (SQLSTATE
   22P05) and FerretDB v1 refuses \`$\`-prefixed and dotted keys (code 2, "invalid key"). The writer
   dead-letters them with reason \`rejected-by-store\` and moves on; a replay into a real MongoDB stores them.
+- **The batch of three**: one request, one Kafka send, so most likely one insert of the writer; the
+  local store answers a U+0000 refusal for the whole insert (code 1, no per-document write errors) after
+  keeping the documents before the culprit and dropping those after it, so the writer must find the
+  culprit itself; both neighbours are read back.
 `;
   writeFileSync(REPORT, text);
 }

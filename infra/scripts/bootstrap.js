@@ -3,6 +3,8 @@
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { TOPICS, STORE, ensureStoreLayout } = require('@splitstream/shared');
+// Creates topics and waits until the broker serves them (kafkajs's waitForLeaders can throw instead).
+const { createServedTopics } = require('@splitstream/shared/testing');
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const writeUri = process.env.MONGO_WRITE_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true';
@@ -25,10 +27,10 @@ async function bootstrapTopics() {
     const existing = new Set(await admin.listTopics());
     const missing = Object.values(TOPICS).filter((t) => !existing.has(t.name));
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, replicationFactor: 1 })),
-      });
+      await createServedTopics(
+        admin,
+        missing.map((t) => ({ topic: t.name, numPartitions: t.partitions })),
+      );
       console.error(`created topics: ${missing.map((t) => t.name).join(', ')}`);
     }
   } finally {

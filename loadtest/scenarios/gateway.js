@@ -13,6 +13,7 @@ const { createHash, randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, signPrincipal, toStoredEvent } = require('@splitstream/shared');
+const { createServedTopics } = require('@splitstream/shared/testing');
 const { measure, startService, saveResult } = require('../lib');
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
@@ -61,10 +62,7 @@ async function main() {
   const started = [];
   try {
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    await createServedTopics(admin, [{ topic, numPartitions: 6 }]);
     log(`inserting ${EVENTS} read fixtures for ${tenant}`);
     await events.insertMany(
       Array.from({ length: EVENTS }, (_, i) => fixture(tenant, i, topic)),

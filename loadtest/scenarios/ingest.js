@@ -10,6 +10,7 @@
 const { randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { SCOPES, TOPICS, signPrincipal } = require('@splitstream/shared');
+const { createServedTopics } = require('@splitstream/shared/testing');
 const { measure, startService, saveResult } = require('../lib');
 
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 10);
@@ -65,10 +66,7 @@ async function highWatermarkSum(admin, topic) {
 
 async function runMode(admin, mode) {
   const topic = unique(`bench-ingest-${mode}`);
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: TOPICS.events.partitions, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
+  await createServedTopics(admin, [{ topic, numPartitions: TOPICS.events.partitions }]);
   let ingest;
   try {
     ingest = await startService('ingest', {

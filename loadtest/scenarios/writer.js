@@ -11,6 +11,7 @@ const { randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { STORE, toKafkaMessage, toStoredEvent } = require('@splitstream/shared');
+const { createServedTopics } = require('@splitstream/shared/testing');
 const { startService, saveResult } = require('../lib');
 
 const EVENTS = Number(process.env.WRITER_BENCH_EVENTS ?? 50_000);
@@ -86,13 +87,10 @@ async function main() {
   const rawTenant = unique('bench-raw');
   let writer;
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic, numPartitions: PARTITIONS, replicationFactor: 1 },
-        { topic: deadLetters, numPartitions: 1, replicationFactor: 1 },
-      ],
-    });
+    await createServedTopics(admin, [
+      { topic, numPartitions: PARTITIONS },
+      { topic: deadLetters, numPartitions: 1 },
+    ]);
     log(`producing ${EVENTS} events to ${topic} (${PARTITIONS} partitions)`);
     for (let start = 0; start < EVENTS; start += 1_000) {
       const messages = [];

@@ -47,11 +47,43 @@ export async function waitFor<T>(
 
 export async function createTestTopic(admin: Admin, prefix: string, numPartitions = 3): Promise<string> {
   const topic = uniqueName(prefix);
-  await admin.createTopics({
-    topics: [{ topic, numPartitions, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
+  await createServedTopics(admin, [{ topic, numPartitions }]);
   return topic;
+}
+
+/**
+ * Creates the topics and resolves once the broker serves every partition of each. The KRaft
+ * controller answers CreateTopics as soon as it committed them; the broker applies that a moment
+ * later, and later still on a loaded machine. Until then a metadata request answers
+ * UNKNOWN_TOPIC_OR_PARTITION, which kafkajs's own `waitForLeaders` does not retry (it throws), and
+ * for a while after the leader shows up, list-offsets and produce answer NOT_LEADER_FOR_PARTITION.
+ */
+export async function createServedTopics(
+  admin: Admin,
+  topics: { topic: string; numPartitions: number }[],
+  { timeoutMs = 30_000 } = {},
+): Promise<void> {
+  await admin.createTopics({
+    topics: topics.map(({ topic, numPartitions }) => ({ topic, numPartitions, replicationFactor: 1 })),
+    waitForLeaders: false,
+  });
+  for (const { topic, numPartitions } of topics) {
+    await waitFor(
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+        const partitions = metadata.topics[0]?.partitions ?? [];
+        if (partitions.length !== numPartitions || partitions.some((p) => p.leader < 0)) return false;
+        // The leader is known; this answers only once it also serves the partitions.
+        await admin.fetchTopicOffsets(topic);
+        return true;
+      },
+      {
+        timeoutMs,
+        intervalMs: 100,
+        what: `a serving leader for each of the ${numPartitions} partitions of ${topic}`,
+      },
+    );
+  }
 }
 
 /**

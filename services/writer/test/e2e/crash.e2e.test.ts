@@ -62,8 +62,10 @@ describe('writer process killed and restarted', () => {
       KAFKA_TOPIC: topic,
       KAFKA_DEAD_LETTER_TOPIC: deadLetters,
       KAFKA_GROUP_ID: uniqueName('writer-crash'),
-      // Small micro-batches so the kill lands between stored and committed progress.
-      WRITER_MICRO_BATCH_SIZE: '200',
+      // Small micro-batches so the kill lands between stored and committed progress, and small
+      // fetches so the first writer is still mid-stream when the kill lands on a loaded machine.
+      WRITER_MICRO_BATCH_SIZE: '100',
+      KAFKA_MAX_BYTES_PER_PARTITION: '16384',
     };
     const all = Array.from({ length: TOTAL }, (_, i) => event(`c-${i}`));
     await produce(producer, topic, tenant, all.slice(0, 8_000));

@@ -1,5 +1,5 @@
 import { decodeToken } from '@splitstream/shared';
-import { uniqueName } from '@splitstream/shared/testing';
+import { uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { partitionFor } from '../src/domain/partitioning';
@@ -34,7 +34,13 @@ describe('ordering per subject (real broker)', () => {
     admin = kafka.admin();
     await admin.connect();
     topic = await createTopic(admin, PARTITIONS);
-    app = await buildIngest(topic);
+    // This suite is about order, not backpressure: on a loaded 2-core machine a broker ack can
+    // take seconds, which the default stall bound (2 s) would rightly answer with 503.
+    app = await buildIngest(topic, {
+      INGEST_SEND_STALL_MS: '20000',
+      INGEST_MAX_EVENT_LOOP_DELAY_MS: '10000',
+    });
+    await waitFor(async () => (await app.inject('/readyz')).statusCode === 200, { what: 'ingest ready' });
   });
 
   afterAll(async () => {
@@ -53,7 +59,10 @@ describe('ordering per subject (real broker)', () => {
       payload: event,
     });
     const ackedAt = performance.now();
-    expect(response.statusCode).toBe(202);
+    expect({ status: response.statusCode, body: response.statusCode === 202 ? '' : response.body }).toEqual({
+      status: 202,
+      body: '',
+    });
     const offsets = Object.values(decodeToken(response.json().token).offsets);
     return { id: String(event.id), subject, seq, sentAt, ackedAt, offset: BigInt(offsets[0] as string) };
   }

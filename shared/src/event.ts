@@ -18,9 +18,27 @@ export const EVENT_LIMITS = Object.freeze({
  */
 export const MAX_EVENT_ID_PARAM_LENGTH = 12 * EVENT_LIMITS.maxIdLength;
 
-/** RFC 3339 date-time (with a mandatory offset), as CloudEvents requires for `time`. */
-export const RFC3339_PATTERN =
-  '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})$';
+// Calendar-exact RFC 3339 pieces: the document must describe exactly what is accepted, so an
+// impossible date (February 30th, month 13) fails the pattern instead of passing it and being refused
+// later. Years 0001..9998, so that with any offset the instant is a 0000..9999 UTC date, which answers
+// can give back in RFC 3339 (toISOString writes other years as +010000 or -000001). [0-9] rather
+// than \\d: Rust's regex (schemathesis validates with jsonschema-rs) reads \\d as any Unicode digit.
+const YEAR = '(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])';
+const DAY_OF_MONTH =
+  '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))';
+/** February 29th of a Gregorian leap year (divisible by 4 and not by 100, or by 400) in that range. */
+const LEAP_DAY = '(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29';
+const TIME_OF_DAY = '(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,9})?';
+const UTC_OFFSET = '(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])';
+
+/**
+ * RFC 3339 date-time with a mandatory offset, as CloudEvents requires for `time`: real calendar
+ * dates of years 0001..9998 only, no leap second (JavaScript dates have none), up to nanoseconds
+ * (kept as milliseconds).
+ */
+export const RFC3339_PATTERN = `^(?:${YEAR}-${DAY_OF_MONTH}|${LEAP_DAY})[Tt]${TIME_OF_DAY}${UTC_OFFSET}$`;
+export const RFC3339_DESCRIPTION =
+  'RFC 3339 date-time with an offset (Z or ±hh:mm): a real calendar date of a year 0001 to 9998, no leap second';
 
 /**
  * What `data` may hold beyond "any JSON": MongoDB could never store it, or it is dangerous to
@@ -45,15 +63,22 @@ export const DATA_DESCRIPTION = `Any JSON value, except what a MongoDB document 
 
 /**
  * CloudEvents' String type excludes control characters (U+0000-U+001F, U+007F-U+009F) and
- * surrogates not used in pairs (and noncharacters, which this does not check: no pattern could say
- * so alike in every regular-expression dialect that reads the OpenAPI document). One character,
- * written so that ECMAScript with or without the `u` flag (TypeBox compiles without it, Ajv with
- * it) and Python (schemathesis) read it alike; `extra` excludes more (`\\s` for `source`).
+ * surrogates not used in pairs. The pattern says the first part: it is written so that ECMAScript
+ * with or without the `u` flag (TypeBox compiles without it, Ajv with it), Python and Rust (the two
+ * halves of schemathesis) read it alike, and Rust's regex cannot name a surrogate at all, so unpaired
+ * surrogates are refused by cloudEventErrors and said in ATTRIBUTE_STRING_DESCRIPTION instead.
+ * `extra` excludes more (white space for `source`).
  */
-const attributeChar = (extra = '') =>
-  `(?:[^${extra}\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])`;
-/** A CloudEvents String attribute value (see attributeChar). */
-export const ATTRIBUTE_STRING_PATTERN = `^${attributeChar()}*$`;
+const attributeChars = (extra = '') => `[^${extra}\\u0000-\\u001f\\u007f-\\u009f]`;
+/**
+ * ECMAScript's `\\s` minus the control characters already excluded, spelled out: Python (with
+ * re.ASCII, as schemathesis compiles) and Rust read `\\s` differently from ECMAScript and each other.
+ */
+const WHITE_SPACE = ' \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+/** A CloudEvents String attribute value (see attributeChars). */
+export const ATTRIBUTE_STRING_PATTERN = `^${attributeChars()}*$`;
+export const ATTRIBUTE_STRING_DESCRIPTION =
+  'CloudEvents String: no control characters (U+0000-U+001F, U+007F-U+009F) and no unpaired UTF-16 surrogates';
 const ATTRIBUTE_STRING = new RegExp(ATTRIBUTE_STRING_PATTERN);
 const ATTRIBUTE_STRING_MESSAGE =
   'must not hold control characters (U+0000-U+001F, U+007F-U+009F) or unpaired surrogates (CloudEvents String)';
@@ -127,13 +152,13 @@ function dataErrors(data: unknown, add: (path: string, message: string) => void)
 /** CloudEvents extension attribute names: lower-case letters and digits, at most 20 (spec recommendation). */
 export const EXTENSION_NAME_PATTERN = '^[a-z0-9]{1,20}$';
 const ExtensionValueSchema = Type.Union([
-  Type.String({ pattern: ATTRIBUTE_STRING_PATTERN }),
+  Type.String({ pattern: ATTRIBUTE_STRING_PATTERN, description: ATTRIBUTE_STRING_DESCRIPTION }),
   Type.Number(),
   Type.Boolean(),
   Type.Null(),
 ]);
 const attribute = (options: { minLength?: number; maxLength?: number } = {}) =>
-  Type.String({ ...options, pattern: ATTRIBUTE_STRING_PATTERN });
+  Type.String({ ...options, pattern: ATTRIBUTE_STRING_PATTERN, description: ATTRIBUTE_STRING_DESCRIPTION });
 
 /** CloudEvents 1.0, JSON structured mode. Extension attributes: lower-case alphanumeric names. */
 export const CloudEventSchema = Type.Object(
@@ -143,13 +168,16 @@ export const CloudEventSchema = Type.Object(
     source: Type.String({
       minLength: 1,
       maxLength: 2048,
-      pattern: `^${attributeChar('\\s')}+$`,
-      description: 'URI-reference (no white space)',
+      pattern: `^${attributeChars(WHITE_SPACE)}+$`,
+      description: `URI-reference: no white space; ${ATTRIBUTE_STRING_DESCRIPTION}`,
     }),
     type: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxTypeLength }),
     subject: Type.Optional(attribute({ minLength: 1, maxLength: 1024 })),
     time: Type.Optional(
-      Type.String({ pattern: RFC3339_PATTERN, description: 'RFC 3339; filled by ingest when absent' }),
+      Type.String({
+        pattern: RFC3339_PATTERN,
+        description: `${RFC3339_DESCRIPTION}; filled by ingest when absent`,
+      }),
     ),
     datacontenttype: Type.Optional(attribute({ minLength: 1, maxLength: 256 })),
     dataschema: Type.Optional(attribute({ minLength: 1, maxLength: 2048 })),
@@ -223,7 +251,11 @@ export function cloudEventErrors(value: unknown, pointer = ''): FieldError[] {
   }
   // Before the schema's errors, whose message for a failed pattern only quotes the pattern.
   for (const [name, attribute] of Object.entries(value)) {
-    if (name !== 'data' && typeof attribute === 'string' && !ATTRIBUTE_STRING.test(attribute)) {
+    if (
+      name !== 'data' &&
+      typeof attribute === 'string' &&
+      (!ATTRIBUTE_STRING.test(attribute) || UNPAIRED_SURROGATE.test(attribute))
+    ) {
       add(pointerSegment(name), ATTRIBUTE_STRING_MESSAGE);
     }
   }

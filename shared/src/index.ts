@@ -1,5 +1,6 @@
 export * from './config';
 export * from './consistency';
+export * from './cursor';
 export * from './dead-letter';
 export * from './errors';
 export * from './event';

@@ -108,6 +108,7 @@ describe('stats', () => {
       interval,
       since,
       until,
+      complete: true,
       total: groups.reduce((s, g) => s + g.count, 0),
     });
     // the event exactly on `since` counts, the one exactly on `until` does not
@@ -126,5 +127,45 @@ describe('stats', () => {
       total: 1,
       groups: [{ bucket: '2026-07-01T22:00:00Z', key: 'order.created', count: 1 }],
     });
+  });
+
+  it('answers a range longer than STATS_MAX_BUCKETS intervals in parts that add up exactly', async () => {
+    const narrow = await buildApp({ STATS_MAX_BUCKETS: '60' }); // an hour: the three hours take three answers
+    try {
+      const until = new Date(UNTIL).toISOString();
+      let since = new Date(SINCE).toISOString();
+      let total = 0;
+      const parts: boolean[] = [];
+      for (;;) {
+        const res = await narrow.server.inject({
+          url: `/v1/stats?interval=minute&since=${since}&until=${until}`,
+          headers: principal(tenant, narrow.config),
+        });
+        expect(res.statusCode).toBe(200);
+        const body = res.json();
+        expect(body.since).toBe(since);
+        if (!body.complete) expect(Date.parse(body.until) - Date.parse(since)).toBe(60 * 60_000);
+        total += body.total;
+        parts.push(body.complete);
+        if (body.complete) break;
+        since = body.until;
+      }
+      expect(parts).toEqual([false, false, true]);
+      expect(total).toBe(expected('type', 'minute').reduce((s, g) => s + g.count, 0));
+    } finally {
+      await narrow.server.close();
+    }
+  });
+
+  it.each([
+    ['equal to', SINCE],
+    ['before', SINCE - 3_600_000],
+  ])('answers an empty range when until is %s since', async (_what, until) => {
+    const res = await server.inject({
+      url: `/v1/stats?since=${new Date(SINCE).toISOString()}&until=${new Date(until).toISOString()}`,
+      headers: principal(tenant, config),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ complete: true, total: 0, groups: [] });
   });
 });

@@ -1,7 +1,6 @@
-import { encodeToken } from '@splitstream/shared';
+import { encodeCursor, encodeToken } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import type { QueryConfig } from '../src/config';
-import { encodeCursor, queryFingerprint } from '../src/domain/cursor';
 import { buildApp, newTenant, principal } from './helpers';
 
 /**
@@ -20,10 +19,6 @@ describe('parameter validation', () => {
     await server?.close();
   });
 
-  const otherQueryCursor = encodeCursor(
-    { time: new Date(), id: 'x' },
-    queryFingerprint({ tenant, order: 'desc' }),
-  );
   const foreignToken = encodeToken({ topic: 'not-events', offsets: { '0': '1' } });
 
   const cases: [url: string, field: string, headers?: Record<string, string>][] = [
@@ -43,9 +38,12 @@ describe('parameter validation', () => {
     ['/v1/events?since=2026-11-26', 'querystring.since'],
     ['/v1/events?until=2026-13-45T00:00:00Z', 'querystring.until'],
     ['/v1/events?since=2026-02-30T00:00:00Z', 'querystring.since'],
-    ['/v1/events?since=2026-11-26T10:00:00Z&until=2026-11-26T10:00:00Z', 'querystring.until'],
+    ['/v1/events?since=2025-02-29T00:00:00Z', 'querystring.since'],
+    ['/v1/events?since=0000-01-01T00:00:00Z', 'querystring.since'],
+    ['/v1/events?until=2026-01-01T00:00:60Z', 'querystring.until'],
     ['/v1/events?cursor=not-a-cursor', 'querystring.cursor'],
-    [`/v1/events?cursor=${otherQueryCursor}`, 'querystring.cursor'],
+    ['/v1/events?cursor=1764151200000', 'querystring.cursor'],
+    ['/v1/events?cursor=01.eA', 'querystring.cursor'],
     ['/v1/events?after=garbage', 'querystring.after'],
     [`/v1/events?after=${foreignToken}`, 'querystring.after'],
     ['/v1/events?maxWaitMs=5001', 'querystring.maxWaitMs'],
@@ -59,9 +57,6 @@ describe('parameter validation', () => {
     ['/v1/stats?since=2026-11-26T00:00:00Z', 'querystring.until'],
     ['/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-27T00:00:00Z&by=tenant', 'querystring.by'],
     ['/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-27T00:00:00Z&interval=week', 'querystring.interval'],
-    ['/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-25T00:00:00Z', 'querystring.until'],
-    // 1,441 minutes: one bucket over the default bound
-    ['/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-27T00:01:00Z&interval=minute', 'querystring.until'],
     ['/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-27T00:00:00Z&type=x', 'querystring.type'],
     ['/v1/deadletters?limit=0', 'querystring.limit'],
     ['/v1/deadletters?type=x', 'querystring.type'],
@@ -78,11 +73,18 @@ describe('parameter validation', () => {
     expect(body.detail).toContain(field.split('.').at(-1));
   });
 
-  it('accepts the largest stats range allowed', async () => {
-    const res = await server.inject({
-      url: '/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-27T00:00:00Z&interval=minute',
-      headers: principal(tenant, config),
-    });
+  // Only the parameters themselves are validated: how they relate is never a 400 (no schema can say it).
+  it.each([
+    '/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-27T00:00:00Z&interval=minute',
+    '/v1/stats?since=0001-01-01T00:00:00Z&until=9998-12-31T23:59:59-23:59&interval=minute',
+    '/v1/stats?since=2026-11-26T00:00:00Z&until=2026-11-26T00:00:00Z',
+    '/v1/events?since=2026-11-26T10:00:00Z&until=2026-11-26T10:00:00Z',
+    '/v1/events?since=2026-11-26T10:00:00Z&until=2026-11-25T10:00:00Z',
+    '/v1/deadletters?since=2026-11-26T10:00:00Z&until=2026-11-26T10:00:00Z',
+    `/v1/events?cursor=${encodeCursor({ time: new Date(), id: 'not an id of this query' })}&order=desc`,
+    '/v1/events?cursor=-62135596800000.',
+  ])('accepts %s', async (url) => {
+    const res = await server.inject({ url, headers: principal(tenant, config) });
     expect(res.statusCode).toBe(200);
   });
 });

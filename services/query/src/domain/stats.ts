@@ -1,4 +1,4 @@
-import { STORE, type StoredEvent, ValidationError } from '@splitstream/shared';
+import { STORE, type StoredEvent } from '@splitstream/shared';
 import type { Db } from 'mongodb';
 
 export const STATS_BY = Object.freeze({ type: 'type', source: 'source', subject: 'subject' } as const);
@@ -21,25 +21,18 @@ export interface StatsQuery {
   until: Date;
 }
 
-/** A bounded range: at most `maxBuckets` intervals, so one request cannot ask for years by minute. */
-export function checkStatsRange(
+/**
+ * Where one answer stops: `until`, or `maxBuckets` intervals after `since` when the range is longer,
+ * so one request cannot ask for years by minute. The longer range is not refused: a bound relating
+ * two parameters is one no schema can state, and the document must say exactly what is accepted; the
+ * answer says where it stopped and the client continues from there.
+ */
+export function coveredUntil(
   query: Pick<StatsQuery, 'interval' | 'since' | 'until'>,
   maxBuckets: number,
-): void {
-  const buckets = Math.ceil((query.until.getTime() - query.since.getTime()) / INTERVAL_MS[query.interval]);
-  if (buckets > maxBuckets) {
-    throw new ValidationError(
-      `querystring.until: the range spans ${buckets} ${query.interval} buckets, at most ${maxBuckets} are allowed`,
-      {
-        errors: [
-          {
-            field: 'querystring.until',
-            message: `must be at most ${maxBuckets} ${query.interval}s after since`,
-          },
-        ],
-      },
-    );
-  }
+): Date {
+  const bound = new Date(query.since.getTime() + maxBuckets * INTERVAL_MS[query.interval]);
+  return query.until > bound ? bound : query.until;
 }
 
 /**

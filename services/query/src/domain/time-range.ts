@@ -1,4 +1,4 @@
-import { parseRfc3339, ValidationError } from '@splitstream/shared';
+import { parseRfc3339 } from '@splitstream/shared';
 
 /** RFC 3339 with the calendar checked (shared: ingest's replay filter parses the same way). */
 export const parseTime = parseRfc3339;
@@ -8,16 +8,14 @@ export interface TimeRange {
   until?: Date;
 }
 
-/** `since` inclusive, `until` exclusive; `until` must come after `since`. */
+/**
+ * `since` inclusive, `until` exclusive. An `until` that is not after `since` is an empty range, not
+ * an error: no schema can relate two parameters, and the document must say what is accepted.
+ */
 export function parseRange(since: string | undefined, until: string | undefined): TimeRange {
   const range: TimeRange = {};
   if (since !== undefined) range.since = parseTime(since, 'querystring.since');
   if (until !== undefined) range.until = parseTime(until, 'querystring.until');
-  if (range.since && range.until && range.until <= range.since) {
-    throw new ValidationError('querystring.until must be after since', {
-      errors: [{ field: 'querystring.until', message: 'must be after since' }],
-    });
-  }
   return range;
 }
 

@@ -1,7 +1,8 @@
 import type { Static } from '@sinclair/typebox';
+import { decodeCursor, encodeCursor } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import type { QueryConfig } from '../config';
-import { decodeCursor, encodeCursor, ORDER, queryFingerprint } from '../domain/cursor';
+import { ORDER } from '../domain/cursor';
 import { findDeadLetters, toDeadLetterItem } from '../domain/deadletters';
 import { parseRange } from '../domain/time-range';
 import { PAGE_LIMITS } from '../schemas/common';
@@ -20,20 +21,13 @@ export async function deadLetterRoutes(app: FastifyInstance, options: { config: 
       const tenant = request.principal.tenant;
       const order = q.order ?? ORDER.desc;
       const range = parseRange(q.since, q.until);
-      const fingerprint = queryFingerprint({
-        tenant,
-        deadLetters: 1,
-        since: range.since?.getTime(),
-        until: range.until?.getTime(),
-        order,
-      });
-      const after = q.cursor !== undefined ? decodeCursor(q.cursor, fingerprint) : undefined;
+      const after = q.cursor !== undefined ? decodeCursor(q.cursor, 'querystring.cursor') : undefined;
       const page = await app.reads.serve(request, reply, q, (db) =>
         findDeadLetters(db, { tenant, range, limit: q.limit ?? PAGE_LIMITS.default, order, after }),
       );
       return {
         items: page.docs.map(toDeadLetterItem),
-        nextCursor: page.next ? encodeCursor(page.next, fingerprint) : null,
+        nextCursor: page.next ? encodeCursor(page.next) : null,
       };
     },
   );

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { encodeToken, problemResponse, RFC3339_PATTERN } from '@splitstream/shared';
+import { cursorSchema, problemResponse, RFC3339_PATTERN, tokenSchema } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 import { ORDER, type Order } from '../domain/cursor';
 import { READ_HEADERS } from '../plugins/app/reads';
@@ -9,20 +9,15 @@ export const TAGS = Object.freeze({ events: 'events', stats: 'stats', deadLetter
 export const DateTime = (description: string, example: string) =>
   Type.String({ pattern: RFC3339_PATTERN, description, examples: [example] });
 
-const EXAMPLE_TOKEN = encodeToken({ topic: 'events', offsets: { '0': '1041', '3': '77' } });
-
 /** Read-your-writes parameters every read route accepts. */
 export function consistencyQuery(config: QueryConfig) {
   return {
     after: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 4096,
-        description:
-          'Consistency token from ingest: answer only once the store this read uses has applied those writes ' +
+      tokenSchema(
+        config.KAFKA_TOPIC,
+        'Consistency token from ingest: answer only once the store this read uses has applied those writes ' +
           '(same as the Consistency-Token header)',
-        examples: [EXAMPLE_TOKEN],
-      }),
+      ),
     ),
     maxWaitMs: Type.Optional(
       Type.Integer({
@@ -30,21 +25,19 @@ export function consistencyQuery(config: QueryConfig) {
         maximum: config.READ_MAX_WAIT_CAP_MS,
         default: config.READ_MAX_WAIT_MS,
         description: 'How long to wait for the token to be applied before answering 503',
-        examples: [2000],
+        examples: [config.READ_MAX_WAIT_MS],
       }),
     ),
   };
 }
 
-export const ConsistencyHeaders = Type.Object({
-  [READ_HEADERS.consistencyToken]: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 4096,
-      description: 'Consistency token, as the `after` parameter',
-    }),
-  ),
-});
+export function consistencyHeaders(config: QueryConfig) {
+  return Type.Object({
+    [READ_HEADERS.consistencyToken]: Type.Optional(
+      tokenSchema(config.KAFKA_TOPIC, 'Consistency token, as the `after` parameter'),
+    ),
+  });
+}
 
 /** Response headers every read carries. */
 export const FRESHNESS_HEADERS = {
@@ -94,9 +87,10 @@ export function readResponse<T>(description: string, schema: T) {
 
 export const PAGE_LIMITS = Object.freeze({ min: 1, max: 1000, default: 100 });
 
-export const NextCursor = Type.Union([Type.String(), Type.Null()], {
-  description: 'Pass as `cursor` to get the next page; null on the last page',
-});
+export const NextCursor = Type.Union(
+  [cursorSchema('Pass as `cursor` to get the next page with the same filters and order'), Type.Null()],
+  { description: 'Pass as `cursor` to get the next page; null on the last page' },
+);
 
 /** limit, order and cursor of a keyset-paginated list; `orderedBy` says what the order sorts by. */
 export function pagingQuery(defaultOrder: Order, orderedBy: string) {
@@ -118,12 +112,10 @@ export function pagingQuery(defaultOrder: Order, orderedBy: string) {
       }),
     ),
     cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1024,
-        description: 'nextCursor of the previous page (opaque)',
-        examples: ['eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9'],
-      }),
+      cursorSchema(
+        'nextCursor of the previous page: this page starts after that item. Used with other filters or ' +
+          'another order it is still a position, the page starts after it in that order',
+      ),
     ),
   };
 }

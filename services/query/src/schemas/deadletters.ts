@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { QueryConfig } from '../config';
 import { ORDER } from '../domain/cursor';
 import {
-  ConsistencyHeaders,
+  consistencyHeaders,
   consistencyQuery,
   DateTime,
   NextCursor,
@@ -75,7 +75,7 @@ export function listDeadLettersSchema(config: QueryConfig) {
       },
       { additionalProperties: false },
     ),
-    headers: ConsistencyHeaders,
+    headers: consistencyHeaders(config),
     response: {
       200: readResponse(
         'A page of dead letters',

@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { CloudEventSchema, EVENT_LIMITS } from '@splitstream/shared';
+import { CloudEventSchema, EVENT_LIMITS, encodeCursor } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 import { ORDER } from '../domain/cursor';
 import { METADATA_FIELD } from '../domain/items';
 import { EVENT_STATUS } from '../domain/status';
 import {
-  ConsistencyHeaders,
+  consistencyHeaders,
   consistencyQuery,
   DateTime,
   NextCursor,
@@ -86,7 +86,7 @@ export function listEventsSchema(config: QueryConfig) {
       },
       { additionalProperties: false },
     ),
-    headers: ConsistencyHeaders,
+    headers: consistencyHeaders(config),
     response: {
       200: readResponse(
         'A page of events',
@@ -97,7 +97,7 @@ export function listEventsSchema(config: QueryConfig) {
             examples: [
               {
                 items: EventItem.examples,
-                nextCursor: 'eyJ2IjoxLCJ0IjoxNzY0MTUxMjAwMDAwLCJpIjoiLi4uIiwiZiI6Ii4uLiJ9',
+                nextCursor: encodeCursor({ time: new Date('2026-11-26T10:00:00Z'), id: '...' }),
               },
             ],
           },
@@ -133,7 +133,7 @@ export function getEventSchema(config: QueryConfig) {
       { source: SourceParam, ...consistencyQuery(config) },
       { additionalProperties: false },
     ),
-    headers: ConsistencyHeaders,
+    headers: consistencyHeaders(config),
     response: {
       200: readResponse('The event', EventItem),
       ...readErrors({
@@ -156,7 +156,7 @@ export function eventStatusSchema(config: QueryConfig) {
       { source: SourceParam, ...consistencyQuery(config) },
       { additionalProperties: false },
     ),
-    headers: ConsistencyHeaders,
+    headers: consistencyHeaders(config),
     response: {
       200: readResponse(
         'The event status',

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { QueryConfig } from '../config';
 import { INTERVALS, STATS_BY } from '../domain/stats';
-import { ConsistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
+import { consistencyHeaders, consistencyQuery, DateTime, readErrors, readResponse, TAGS } from './common';
 
 export function statsSchema(config: QueryConfig) {
   return {
@@ -9,8 +9,10 @@ export function statsSchema(config: QueryConfig) {
     summary: 'Event counts per interval',
     description:
       `Exact counts of your tenant's events (each stored once, so retries and redeliveries never count twice), ` +
-      `grouped by type, source or subject per UTC minute, hour or day over [since, until) by event time. ` +
-      `The range may span at most ${config.STATS_MAX_BUCKETS} intervals.`,
+      `grouped by type, source or subject per UTC minute, hour or day over [since, until) by event time ` +
+      `(empty when until is not after since). One answer covers at most ${config.STATS_MAX_BUCKETS} intervals ` +
+      'from since: over a longer range it stops there, with `complete: false` and `until` saying where; ' +
+      'ask again from that `until` for the rest.',
     querystring: Type.Object(
       {
         by: Type.Optional(
@@ -31,7 +33,7 @@ export function statsSchema(config: QueryConfig) {
       },
       { additionalProperties: false },
     ),
-    headers: ConsistencyHeaders,
+    headers: consistencyHeaders(config),
     response: {
       200: readResponse(
         'Counts per bucket and key',
@@ -40,8 +42,15 @@ export function statsSchema(config: QueryConfig) {
             by: Type.String(),
             interval: Type.String(),
             since: Type.String({ format: 'date-time' }),
-            until: Type.String({ format: 'date-time' }),
-            total: Type.Integer({ description: 'Events in the range' }),
+            until: Type.String({
+              format: 'date-time',
+              description:
+                'End of the range this answer covers (the one asked for unless `complete` is false)',
+            }),
+            complete: Type.Boolean({
+              description: `false when the range asked for spans more than ${config.STATS_MAX_BUCKETS} intervals`,
+            }),
+            total: Type.Integer({ description: 'Events in the range covered' }),
             groups: Type.Array(
               Type.Object({
                 bucket: Type.String({ format: 'date-time', description: 'Bucket start (UTC)' }),
@@ -61,6 +70,7 @@ export function statsSchema(config: QueryConfig) {
                 interval: 'hour',
                 since: '2026-11-26T00:00:00.000Z',
                 until: '2026-11-27T00:00:00.000Z',
+                complete: true,
                 total: 5,
                 groups: [
                   { bucket: '2026-11-26T10:00:00Z', key: 'com.example.order.created', count: 3 },

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@splitstream/shared';
-import { assertMediaType, decodedBody, mediaTypeOf } from '../src/domain/body';
+import { assertMediaType, CONTENT_ENCODING_PATTERN, decodedBody, mediaTypeOf } from '../src/domain/body';
 
 async function drain(stream: Readable): Promise<{ bytes: number; error?: unknown }> {
   let bytes = 0;
@@ -20,6 +20,32 @@ describe('request body decoding', () => {
     expect(mediaTypeOf(undefined)).toBe('');
     expect(() => assertMediaType('text/plain', ['application/json'])).toThrow(UnsupportedMediaTypeError);
     expect(() => assertMediaType('application/json; charset=utf-8', ['application/json'])).not.toThrow();
+  });
+
+  // The header's documented pattern and the decoder must take exactly the same values.
+  it.each([
+    ['', true],
+    ['identity', true],
+    ['IDENTITY', true],
+    ['gzip', true],
+    ['GZip', true],
+    ['x-gzip', true],
+    ['X-GZIP', true],
+    ['deflate', false],
+    ['br', false],
+    ['gzip, identity', false],
+    ['gzi', false],
+    ['x_gzip', false],
+  ])('Content-Encoding %p: pattern and decoder agree (%p)', async (value, accepted) => {
+    expect(new RegExp(CONTENT_ENCODING_PATTERN).test(value)).toBe(accepted);
+    const decode = () => decodedBody(Readable.from([gzipSync('{}')]), value, 10);
+    if (!accepted) {
+      expect(decode).toThrow(UnsupportedMediaTypeError);
+      return;
+    }
+    // Read to the end: an identity body is the gzip bytes as they are, a gzip one inflates to `{}`.
+    const { error } = await drain(decode());
+    expect(error).toBeUndefined();
   });
 
   it('passes identity bodies through and refuses unknown encodings', () => {

@@ -1,6 +1,8 @@
+import { tokenPattern } from '@splitstream/shared';
 import Fastify from 'fastify';
 import { app } from '../src/app';
 import { loadIngestConfig } from '../src/config';
+import { CONTENT_ENCODING_PATTERN } from '../src/domain/body';
 
 describe('ingest OpenAPI document', () => {
   it('describes both public routes with tags, examples and every error response', async () => {
@@ -16,7 +18,11 @@ describe('ingest OpenAPI document', () => {
       '/v1/events',
       '/v1/events/batch',
     ]);
-    expect(doc.components.schemas.CloudEvent).toBeDefined();
+    // @fastify/swagger rewrites patternProperties into additionalProperties; the document keeps the
+    // extension attribute rule (names of 1-20 lower-case letters or digits, nothing else).
+    const cloudEvent = doc.components.schemas.CloudEvent;
+    expect(Object.keys(cloudEvent.patternProperties)).toEqual(['^[a-z0-9]{1,20}$']);
+    expect(cloudEvent.additionalProperties).toBe(false);
     for (const [path, types] of [
       ['/v1/events', ['application/json', 'application/cloudevents+json']],
       ['/v1/events/batch', ['application/json', 'application/cloudevents-batch+json']],
@@ -24,6 +30,16 @@ describe('ingest OpenAPI document', () => {
       const op = doc.paths[path].post;
       expect(op.tags).toEqual(['events']);
       expect(Object.keys(op.requestBody.content)).toEqual(types);
+      expect(op.requestBody.required).toBe(true);
+      expect(op.parameters).toEqual([
+        expect.objectContaining({
+          in: 'header',
+          name: 'content-encoding',
+          schema: expect.objectContaining({ pattern: CONTENT_ENCODING_PATTERN }),
+        }),
+      ]);
+      const token = op.responses['202'].content['application/json'].schema.properties.token;
+      expect(token.pattern).toBe(tokenPattern('events'));
       for (const type of types) expect(op.requestBody.content[type].example).toBeDefined();
       expect(Object.keys(op.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415', '503']);
       expect(op.responses['202'].content['application/json'].example.token).toEqual(expect.any(String));
@@ -43,6 +59,8 @@ describe('ingest OpenAPI document', () => {
     const op = doc.paths['/v1/deadletters/replay'].post;
     expect(op.tags).toEqual(['dead letters']);
     expect(Object.keys(op.requestBody.content)).toEqual(['application/json']);
+    expect(op.requestBody.required).toBe(true);
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(['content-encoding']);
     const body = op.requestBody.content['application/json'];
     expect(body.example).toMatchObject({ dryRun: true });
     expect(Object.keys(body.schema.properties).sort()).toEqual([

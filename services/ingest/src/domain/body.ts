@@ -1,6 +1,7 @@
 import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@splitstream/shared';
+import type { FastifyRequest, RequestPayload } from 'fastify';
 
 /** The media type of a Content-Type header, lower-cased, without parameters ('' when absent). */
 export function mediaTypeOf(contentType: string | undefined): string {
@@ -18,6 +19,17 @@ export function assertMediaType(contentType: string | undefined, accepted: reado
 
 const GZIP = new Set(['gzip', 'x-gzip']);
 const IDENTITY = new Set(['', 'identity']);
+
+/**
+ * The Content-Encoding values decodedBody takes, as the header's schema `pattern`: content codings
+ * are case-insensitive (RFC 9110), so each letter is spelt both ways; empty means none.
+ */
+export const CONTENT_ENCODING_PATTERN = `^(?:${[...GZIP, 'identity']
+  .map((name) => [...name].map((c) => (/[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c)).join(''))
+  .join('|')})?$`;
+export const CONTENT_ENCODING_DESCRIPTION =
+  '`gzip` (or `x-gzip`) for a gzip-compressed body, bounded after inflation; `identity` or empty for none; ' +
+  'any letter case. Anything else is 415';
 
 /** A request body stream that reports the bytes it received on the wire, as Fastify's body reader expects. */
 type EncodedStream = Transform & { receivedEncodedLength: number };
@@ -68,3 +80,14 @@ export function decodedBody(
   payload.pipe(gunzip).pipe(out);
   return out;
 }
+
+/**
+ * preParsing hook of a route that takes a body: its media type must be one of `accepted` (415 before
+ * the body is read), and it is read through decodedBody (Content-Encoding, bounded inflation).
+ */
+export const decodedBodyHook =
+  (accepted: readonly string[], maxInflatedBytes: number) =>
+  async (request: FastifyRequest, _reply: unknown, payload: RequestPayload): Promise<RequestPayload> => {
+    assertMediaType(request.headers['content-type'], accepted);
+    return decodedBody(payload, request.headers['content-encoding'], maxInflatedBytes);
+  };

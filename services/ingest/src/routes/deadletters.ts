@@ -1,10 +1,10 @@
 import { requireScope, SCOPES } from '@splitstream/shared';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { IngestConfig } from '../config';
-import { assertMediaType } from '../domain/body';
+import { decodedBodyHook } from '../domain/body';
 import { MongoDeadLetters, storeUnavailable } from '../domain/deadletter-store';
 import { parseReplayRequest, type ReplayDeps, replayDeadLetters } from '../domain/replay';
-import { REPLAY_BODY_LIMIT_BYTES, REPLAY_CONTENT_TYPE, ReplaySchema } from '../schemas/deadletters';
+import { REPLAY_BODY_LIMIT_BYTES, REPLAY_CONTENT_TYPE, replaySchema } from '../schemas/deadletters';
 
 export interface DeadLetterRoutesOptions {
   config: IngestConfig;
@@ -15,9 +15,9 @@ export interface DeadLetterRoutesOptions {
 const documentationOnly = () => () => true;
 
 const requireAdmin = async (request: FastifyRequest) => requireScope(request, SCOPES.admin);
-// Fastify would parse text/plain too (and the body would be a string): only JSON is a filter.
-const requireJson = async (request: FastifyRequest) =>
-  assertMediaType(request.headers['content-type'], [REPLAY_CONTENT_TYPE]);
+// Fastify would parse text/plain too (and the body would be a string): only JSON is a filter. Like
+// every body, it may come gzip-compressed (DESIGN: "Request bodies may be gzip").
+const jsonBody = decodedBodyHook([REPLAY_CONTENT_TYPE], REPLAY_BODY_LIMIT_BYTES);
 
 /** POST /v1/deadletters/replay: re-produce the tenant's dead letters through the ingest pipeline. */
 export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = async (app, { config }) => {
@@ -31,11 +31,11 @@ export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = asy
   app.post(
     '/v1/deadletters/replay',
     {
-      schema: ReplaySchema,
+      schema: replaySchema(config.KAFKA_TOPIC),
       bodyLimit: REPLAY_BODY_LIMIT_BYTES,
       validatorCompiler: documentationOnly,
       onRequest: requireAdmin,
-      preParsing: requireJson,
+      preParsing: jsonBody,
     },
     async (request, reply) => {
       const replay = parseReplayRequest(request.body);

@@ -1,14 +1,14 @@
 import underPressure from '@fastify/under-pressure';
 import { EVENT_LIMITS, requireScope, SCOPES, SplitstreamError } from '@splitstream/shared';
-import type { FastifyError, FastifyPluginAsync, FastifyRequest, RequestPayload } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { IngestConfig } from '../config';
-import { assertMediaType, decodedBody } from '../domain/body';
+import { decodedBodyHook } from '../domain/body';
 import { parseBatch, parseEvent, tokenOf, toMessages } from '../domain/events';
 import { IngestUnavailableError, UNAVAILABLE_REASONS } from '../errors';
 import {
   BATCH_CONTENT_TYPES,
-  PostBatchSchema,
-  PostEventSchema,
+  postBatchSchema,
+  postEventSchema,
   SINGLE_CONTENT_TYPES,
 } from '../schemas/events';
 
@@ -78,21 +78,14 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
-  const bodyOf =
-    (accepted: readonly string[]) =>
-    async (request: FastifyRequest, _reply: unknown, payload: RequestPayload): Promise<RequestPayload> => {
-      assertMediaType(request.headers['content-type'], accepted);
-      return decodedBody(payload, request.headers['content-encoding'], maxBodyBytes);
-    };
-
   app.post(
     '/v1/events',
     {
-      schema: PostEventSchema,
+      schema: postEventSchema(topic),
       bodyLimit: maxBodyBytes,
       validatorCompiler: documentationOnly,
       onRequest: requireWrite,
-      preParsing: bodyOf(SINGLE_CONTENT_TYPES),
+      preParsing: decodedBodyHook(SINGLE_CONTENT_TYPES, maxBodyBytes),
     },
     async (request, reply) => {
       const receivedAt = new Date();
@@ -107,11 +100,11 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
   app.post(
     '/v1/events/batch',
     {
-      schema: PostBatchSchema,
+      schema: postBatchSchema(topic),
       bodyLimit: maxBodyBytes,
       validatorCompiler: documentationOnly,
       onRequest: requireWrite,
-      preParsing: bodyOf(BATCH_CONTENT_TYPES),
+      preParsing: decodedBodyHook(BATCH_CONTENT_TYPES, maxBodyBytes),
     },
     async (request, reply) => {
       const receivedAt = new Date();

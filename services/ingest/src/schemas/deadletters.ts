@@ -1,12 +1,16 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  CURSOR_PATTERN,
+  cursorSchema,
   DEAD_LETTER_REASONS,
   EVENT_LIMITS,
   encodeToken,
   PROBLEM_CONTENT_TYPE,
   ProblemSchema,
   RFC3339_PATTERN,
+  tokenSchema,
 } from '@splitstream/shared';
+import { contentEncodingHeaders } from './events';
 
 export const REPLAY_LIMITS = Object.freeze({ min: 1, max: 1000, default: 100 });
 export const REPLAY_CONTENT_TYPE = 'application/json';
@@ -54,7 +58,12 @@ export const ReplayFilterSchema = Type.Object(
       ),
     ),
     since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
-    until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
+    until: Type.Optional(
+      DateTime(
+        'Dead-letter time upper bound, exclusive (not after since: nothing matches)',
+        '2026-11-27T00:00:00Z',
+      ),
+    ),
   },
   {
     additionalProperties: false,
@@ -74,12 +83,9 @@ export const ReplayRequestSchema = Type.Object(
       }),
     ),
     cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1024,
-        description:
-          '`nextCursor` of a previous answer: continue after the last dead letter it matched (to get past ones that stay skipped)',
-      }),
+      cursorSchema(
+        '`nextCursor` of a previous answer: continue after the last dead letter it matched (to get past ones that stay skipped)',
+      ),
     ),
     dryRun: Type.Optional(
       Type.Boolean({
@@ -113,8 +119,6 @@ const Skipped = Type.Object(
   { additionalProperties: false },
 );
 
-const exampleToken = encodeToken({ topic: 'events', offsets: { '3': '2041' } });
-
 const replayProperties = {
   dryRun: Type.Boolean(),
   matched: Type.Integer({ description: 'Dead letters the filter selected (at most `limit`)' }),
@@ -129,7 +133,7 @@ const replayProperties = {
     description:
       'Dead letters matching the filter left out because they were replayed before (0 with includeReplayed)',
   }),
-  nextCursor: Type.Union([Type.String(), Type.Null()], {
+  nextCursor: Type.Union([Type.String({ pattern: CURSOR_PATTERN }), Type.Null()], {
     description: 'More dead letters match past `limit`: pass this as `cursor` to continue after this page',
   }),
 };
@@ -141,37 +145,39 @@ const skippedExample = {
   errors: [{ field: '/source', message: 'Expected required property' }],
 };
 
-const ReplayAccepted = Type.Object(
-  {
-    ...replayProperties,
-    unmarked: Type.Array(Type.String(), {
+const replayAccepted = (topic: string) =>
+  Type.Object(
+    {
+      ...replayProperties,
+      unmarked: Type.Array(Type.String(), {
+        description:
+          'Dead letters replayed whose record could not be marked afterwards (store unavailable): a later replay would send them again, which storage ignores',
+      }),
+      token: tokenSchema(
+        topic,
+        'Read-your-writes token covering every replayed event (pass it as `after` to a query)',
+      ),
+    },
+    {
+      additionalProperties: false,
       description:
-        'Dead letters replayed whose record could not be marked afterwards (store unavailable): a later replay would send them again, which storage ignores',
-    }),
-    token: Type.String({
-      description: 'Read-your-writes token covering every replayed event (pass it as `after` to a query)',
-    }),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'Every replayed event is durable in Kafka (acks=all); their dead-letter records are marked `replayedAt`',
-    examples: [
-      {
-        dryRun: false,
-        matched: 3,
-        replayed: 2,
-        ids: ['b7a8f0c2-1', 'b7a8f0c2-2'],
-        deadLetterIds: ['events/3/1041', 'events/3/1042'],
-        skipped: [skippedExample],
-        alreadyReplayed: 0,
-        nextCursor: null,
-        unmarked: [],
-        token: exampleToken,
-      },
-    ],
-  },
-);
+        'Every replayed event is durable in Kafka (acks=all); their dead-letter records are marked `replayedAt`',
+      examples: [
+        {
+          dryRun: false,
+          matched: 3,
+          replayed: 2,
+          ids: ['b7a8f0c2-1', 'b7a8f0c2-2'],
+          deadLetterIds: ['events/3/1041', 'events/3/1042'],
+          skipped: [skippedExample],
+          alreadyReplayed: 0,
+          nextCursor: null,
+          unmarked: [],
+          token: encodeToken({ topic, offsets: { '3': '2041' } }),
+        },
+      ],
+    },
+  );
 
 const ReplayPreview = Type.Object(replayProperties, {
   additionalProperties: false,
@@ -207,7 +213,7 @@ function problem(status: number, description: string, example: object, headers?:
   };
 }
 
-export const ReplaySchema: Record<string, unknown> = {
+export const replaySchema = (topic: string): Record<string, unknown> => ({
   tags: ['dead letters'],
   summary: 'Replay dead letters',
   description:
@@ -218,6 +224,7 @@ export const ReplaySchema: Record<string, unknown> = {
     'A replayed dead letter is marked (`replayedAt`, after Kafka acknowledged it) and left out of later replays ' +
     'unless `includeReplayed` is true. `dryRun: true` answers 200 with what would happen and produces nothing.',
   consumes: [REPLAY_CONTENT_TYPE],
+  headers: contentEncodingHeaders,
   body: {
     ...ReplayRequestSchema,
     examples: [
@@ -230,7 +237,7 @@ export const ReplaySchema: Record<string, unknown> = {
   },
   response: {
     200: ReplayPreview,
-    202: ReplayAccepted,
+    202: replayAccepted(topic),
     400: problem(400, 'The body is not valid; `errors` names each bad field as a JSON pointer', {
       title: 'Bad Request',
       detail: 'the replay request is not valid: /filter/since is not a valid RFC 3339 date-time',
@@ -248,10 +255,14 @@ export const ReplaySchema: Record<string, unknown> = {
       title: 'Forbidden',
       detail: 'this API key lacks the events:admin scope',
     }),
-    415: problem(415, 'Content-Type is not application/json', {
-      title: 'Unsupported Media Type',
-      detail: 'Unsupported Media Type: text/plain',
-    }),
+    415: problem(
+      415,
+      'Content-Type is not application/json, or Content-Encoding is not one of the header’s',
+      {
+        title: 'Unsupported Media Type',
+        detail: 'Unsupported Media Type: text/plain',
+      },
+    ),
     503: problem(
       503,
       'Kafka or the store is unreachable, or the in-flight budget is full. Dead letters replayed before the failure are marked (`replayed`, `ids`, `token` say which); repeating the request replays the rest',
@@ -262,4 +273,4 @@ export const ReplaySchema: Record<string, unknown> = {
       { 'retry-after': { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying' } },
     ),
   },
-};
+});

@@ -1,5 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { CloudEventSchema, EVENT_LIMITS, PROBLEM_CONTENT_TYPE, ProblemSchema } from '@splitstream/shared';
+import {
+  CloudEventSchema,
+  EVENT_LIMITS,
+  encodeToken,
+  PROBLEM_CONTENT_TYPE,
+  ProblemSchema,
+  tokenSchema,
+} from '@splitstream/shared';
+import { CONTENT_ENCODING_DESCRIPTION, CONTENT_ENCODING_PATTERN } from '../domain/body';
 
 export const SINGLE_CONTENT_TYPES = ['application/json', 'application/cloudevents+json'] as const;
 export const BATCH_CONTENT_TYPES = ['application/json', 'application/cloudevents-batch+json'] as const;
@@ -11,7 +19,9 @@ const secondExample = {
   subject: 'order-1043',
   data: { orderId: 1043, total: 12 },
 };
-const exampleToken = 'eyJ2IjoxLCJ0IjoiZXZlbnRzIiwibyI6eyIzIjoiNDIifX0';
+
+// The token answered is one the query of the same deployment (same topic) accepts as `after`.
+const exampleToken = (topic: string) => encodeToken({ topic, offsets: { '3': '42' } });
 
 const CloudEventRef = Type.Ref(CloudEventSchema);
 
@@ -78,40 +88,41 @@ const errorResponses = {
   },
 };
 
-const headers = Type.Object({
+/** Request headers of every route that takes a body (the replay too). */
+export const contentEncodingHeaders = Type.Object({
   'content-encoding': Type.Optional(
     // No example: Swagger UI would pre-fill it and "Try it out" would send plain JSON labelled gzip.
-    Type.String({ description: 'gzip to send a compressed body (bounded after inflation)' }),
+    Type.String({ pattern: CONTENT_ENCODING_PATTERN, description: CONTENT_ENCODING_DESCRIPTION }),
   ),
 });
 
-export const PostEventSchema: Record<string, unknown> = {
+export const postEventSchema = (topic: string): Record<string, unknown> => ({
   tags: ['events'],
   summary: 'Ingest one event',
   description:
     'One CloudEvent in structured JSON mode. Answered 202 only after Kafka acknowledged it with acks=all. A missing `time` is filled from the ingest clock. The tenant comes from the API key, never from the body.',
   consumes: [...SINGLE_CONTENT_TYPES],
-  headers,
+  headers: contentEncodingHeaders,
   // allOf keeps the example next to the reference (@fastify/swagger drops siblings of a bare $ref).
   body: { allOf: [CloudEventRef], examples: [example] },
   response: {
     202: Type.Object(
       {
         id: Type.String({ description: 'The event id' }),
-        token: Type.String({ description: 'Read-your-writes token: pass it as `after` to a query' }),
+        token: tokenSchema(topic, 'Read-your-writes token: pass it as `after` to a query'),
       },
-      { description: 'Durable in Kafka', examples: [{ id: example.id, token: exampleToken }] },
+      { description: 'Durable in Kafka', examples: [{ id: example.id, token: exampleToken(topic) }] },
     ),
     ...errorResponses,
   },
-};
+});
 
-export const PostBatchSchema: Record<string, unknown> = {
+export const postBatchSchema = (topic: string): Record<string, unknown> => ({
   tags: ['events'],
   summary: 'Ingest a batch of events',
   description: `1 to ${EVENT_LIMITS.maxBatchEvents} CloudEvents, at most ${EVENT_LIMITS.maxBatchBytes} bytes after decompression. Validated as a whole: one bad event rejects the batch (400 naming each bad index). 202 only after Kafka acknowledged every event.`,
   consumes: [...BATCH_CONTENT_TYPES],
-  headers,
+  headers: contentEncodingHeaders,
   body: Type.Array(CloudEventRef, {
     minItems: 1,
     maxItems: EVENT_LIMITS.maxBatchEvents,
@@ -122,13 +133,13 @@ export const PostBatchSchema: Record<string, unknown> = {
       {
         accepted: Type.Integer({ description: 'Number of events acknowledged' }),
         ids: Type.Array(Type.String(), { description: 'Event ids, in request order' }),
-        token: Type.String({ description: 'Read-your-writes token covering every event of the batch' }),
+        token: tokenSchema(topic, 'Read-your-writes token covering every event of the batch'),
       },
       {
         description: 'Every event durable in Kafka',
-        examples: [{ accepted: 2, ids: [example.id, secondExample.id], token: exampleToken }],
+        examples: [{ accepted: 2, ids: [example.id, secondExample.id], token: exampleToken(topic) }],
       },
     ),
     ...errorResponses,
   },
-};
+});

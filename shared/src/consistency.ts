@@ -9,27 +9,29 @@ export interface ConsistencyToken {
 }
 
 /*
- * Text form: `<topic>:<partition>-<offset>,<partition>-<offset>…` (partitions ascending; nothing
- * after the colon when a write produced no message), e.g. `events:0-1041,3-77`. Plain text rather
- * than an opaque blob so that a regular expression can say exactly which values are tokens: the
- * OpenAPI document gives it as the `pattern` of every `after` parameter and of every token answered.
- * Every character is URL-safe except `:` and `,`, which a query string may carry as they are.
- * Decimal numbers without leading zeros: a partition up to 10 digits, an offset up to 19 (int64);
- * a larger one is well-formed but names an offset no write produced, so a read waits for it in vain.
+ * Text form: the topic name in hex, then `p<partition>o<offset>` per partition (ascending; nothing
+ * more when a write produced no message), e.g. `6576656e7473p0o1041p3o77` for offsets 1041 and 77
+ * of partitions 0 and 3 of topic `events`. Letters and digits only, so that it travels unencoded in a
+ * query string and in a header (schemathesis, too, draws header values from letters and digits), and
+ * so that a regular expression says exactly which values are tokens: the OpenAPI document gives it as
+ * the `pattern` of every `after` parameter and every token answered, with the deployment's topic.
+ * Decimal numbers without leading zeros: a partition up to 10 digits, an offset up to 19 (int64); a
+ * larger one is well-formed but names an offset no write produced, so a read waits for it in vain.
  */
-const PARTITION = '(?:0|[1-9][0-9]{0,9})';
-const OFFSET = '(?:0|[1-9][0-9]{0,18})';
-const OFFSETS = `(?:${PARTITION}-${OFFSET}(?:,${PARTITION}-${OFFSET})*)?`;
-/** Kafka topic names: 1..249 of these characters. */
-const TOPIC = '[A-Za-z0-9._-]{1,249}';
-const TOKEN = new RegExp(`^(${TOPIC}):(${OFFSETS})$`);
+const OFFSETS = '(?:p(?:0|[1-9][0-9]{0,9})o(?:0|[1-9][0-9]{0,18}))*';
+/** Kafka topic names: 1..249 of [A-Za-z0-9._-], so 2..498 hex digits. */
+const TOKEN = new RegExp(`^((?:[0-9a-f]{2}){1,249})(${OFFSETS})$`);
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const ENTRY = /p([0-9]+)o([0-9]+)/g;
+
+const topicHex = (topic: string) => Buffer.from(topic, 'utf8').toString('hex');
 
 /** Longest token accepted: hundreds of partitions fit. */
 export const TOKEN_MAX_LENGTH = 4096;
 
 /** The `pattern` of a token for `topic` (the one topic a deployment's ingest writes and query reads). */
 export function tokenPattern(topic: string): string {
-  return `^${topic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${OFFSETS}$`;
+  return `^${topicHex(topic)}${OFFSETS}$`;
 }
 
 /** A consistency token of `topic` as a parameter or answer schema: the same rule validates and documents it. */
@@ -37,7 +39,7 @@ export function tokenSchema(topic: string, description: string) {
   return Type.String({
     maxLength: TOKEN_MAX_LENGTH,
     pattern: tokenPattern(topic),
-    description: `${description}. Form: \`${topic}:<partition>-<offset>,…\` (as ingest issued it)`,
+    description: `${description}. Form: \`${topicHex(topic)}\` (topic ${topic} in hex), then \`p<partition>o<offset>\` per partition, as ingest issued it`,
     examples: [encodeToken({ topic, offsets: { '0': '1041', '3': '77' } })],
   });
 }
@@ -45,23 +47,23 @@ export function tokenSchema(topic: string, description: string) {
 export function encodeToken(token: ConsistencyToken): string {
   const entries = Object.entries(token.offsets)
     .sort(([a], [b]) => Number(a) - Number(b))
-    .map(([partition, offset]) => `${partition}-${offset}`);
-  return `${token.topic}:${entries.join(',')}`;
+    .map(([partition, offset]) => `p${partition}o${offset}`);
+  return `${topicHex(token.topic)}${entries.join('')}`;
 }
 
 export function decodeToken(value: string): ConsistencyToken {
   const match = value.length <= TOKEN_MAX_LENGTH ? TOKEN.exec(value) : null;
-  if (!match) {
+  const topic = match ? Buffer.from(match[1] as string, 'hex').toString('utf8') : '';
+  if (!match || !TOPIC_NAME.test(topic)) {
     throw new ValidationError('consistency token is not one this service issued', {
       errors: [{ field: 'after', message: 'is not a valid consistency token' }],
     });
   }
   const offsets: Record<string, string> = {};
-  for (const entry of (match[2] as string).split(',').filter(Boolean)) {
-    const [partition, offset] = entry.split('-') as [string, string];
-    mergeOffsets(offsets, Number(partition), offset);
+  for (const [, partition, offset] of (match[2] as string).matchAll(ENTRY)) {
+    mergeOffsets(offsets, Number(partition), offset as string);
   }
-  return { topic: match[1] as string, offsets };
+  return { topic, offsets };
 }
 
 /** Merges tokens (e.g. of several writes) keeping the highest offset per partition. */

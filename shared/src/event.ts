@@ -204,6 +204,25 @@ export const CloudEventSchema = Type.Object(
 );
 export type CloudEvent = Static<typeof CloudEventSchema>;
 
+/**
+ * A parameter or filter compared with one attribute takes exactly what that attribute can hold: a
+ * value no event can have is a 400 naming it, never a store error (PostgreSQL under the local store
+ * refuses U+0000 in a query, which was a 500).
+ */
+export function attributeParameter(
+  name: 'id' | 'source' | 'type' | 'subject',
+  options: { description: string; examples: string[] },
+) {
+  const { minLength, maxLength, pattern, description } = CloudEventSchema.properties[name];
+  return Type.String({
+    minLength,
+    maxLength,
+    pattern,
+    description: `${options.description} (${description})`,
+    examples: options.examples,
+  });
+}
+
 /** Kafka message headers (CloudEvents Kafka binding, structured mode, plus ours). */
 export const KAFKA_HEADERS = Object.freeze({
   contentType: 'content-type',

@@ -304,6 +304,10 @@ describe('POST /v1/deadletters/replay (real broker and store)', () => {
     ['a misspelt criterion', { filter: { tpye: 'x' } }, '/filter/tpye'],
     ['an unknown reason code', { filter: { reason: 'broken' } }, '/filter/reason'],
     ['an empty id', { filter: { ids: [''] } }, '/filter/ids/0'],
+    // Values no event can hold: a 400, not the store's error (U+0000 in a query was a 500).
+    ['an id with U+0000', { filter: { ids: ['a', 'b\u0000'] } }, '/filter/ids/1'],
+    ['a type with a control character', { filter: { type: 'a\u0007' } }, '/filter/type'],
+    ['a source with white space', { filter: { source: '/a b' } }, '/filter/source'],
     ['a dryRun that is not a boolean', { dryRun: 'yes' }, '/dryRun'],
     ['a cursor not of the documented form', { cursor: 'bm90LWEtY3Vyc29y' }, '/cursor'],
     ['an array body', [], '/'],

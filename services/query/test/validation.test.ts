@@ -29,6 +29,13 @@ describe('parameter validation', () => {
     ['/v1/events?type=a&type=b', 'querystring.type'],
     ['/v1/events?subject=', 'querystring.subject'],
     ['/v1/events?source=', 'querystring.source'],
+    // Values no event can hold (CloudEvents String): a 400, not the store's error (U+0000 was a 500).
+    ['/v1/events?type=a%00b', 'querystring.type'],
+    ['/v1/events?subject=%01', 'querystring.subject'],
+    ['/v1/events?source=%2Fa%20b', 'querystring.source'],
+    ['/v1/events/a%00b', 'params.id'],
+    ['/v1/events/a%00b/status', 'params.id'],
+    ['/v1/events/a?source=%00', 'querystring.source'],
     ['/v1/events?limit=0', 'querystring.limit'],
     ['/v1/events?limit=1001', 'querystring.limit'],
     ['/v1/events?limit=ten', 'querystring.limit'],

@@ -1,9 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  attributeParameter,
   CURSOR_PATTERN,
   cursorSchema,
   DEAD_LETTER_REASONS,
-  EVENT_LIMITS,
   encodeToken,
   PROBLEM_CONTENT_TYPE,
   ProblemSchema,
@@ -25,7 +25,7 @@ const DateTime = (description: string, example: string) =>
 export const ReplayFilterSchema = Type.Object(
   {
     ids: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength }), {
+      Type.Array(attributeParameter('id', { description: 'An event id', examples: ['b7a8f0c2-1'] }), {
         minItems: 1,
         maxItems: REPLAY_LIMITS.max,
         description: 'Event ids (the `id` attribute): only dead letters of these events',
@@ -33,20 +33,10 @@ export const ReplayFilterSchema = Type.Object(
       }),
     ),
     source: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 2048,
-        description: 'Event source',
-        examples: ['/shop/checkout'],
-      }),
+      attributeParameter('source', { description: 'Event source', examples: ['/shop/checkout'] }),
     ),
     type: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: EVENT_LIMITS.maxTypeLength,
-        description: 'Event type',
-        examples: ['com.example.order.created'],
-      }),
+      attributeParameter('type', { description: 'Event type', examples: ['com.example.order.created'] }),
     ),
     reason: Type.Optional(
       Type.Union(

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { CloudEventSchema, EVENT_LIMITS, encodeCursor } from '@splitstream/shared';
+import { attributeParameter, CloudEventSchema, encodeCursor } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 import { ORDER } from '../domain/cursor';
 import { METADATA_FIELD } from '../domain/items';
@@ -55,10 +55,8 @@ export const EventItem = Type.Object(
   },
 );
 
-const exact = (name: string, maxLength: number, example: string) =>
-  Type.String({
-    minLength: 1,
-    maxLength,
+const exact = (name: 'type' | 'source' | 'subject', example: string) =>
+  attributeParameter(name, {
     description: `Only events whose ${name} equals this value exactly (no patterns, no operators)`,
     examples: [example],
   });
@@ -72,9 +70,9 @@ export function listEventsSchema(config: QueryConfig) {
       'pages: a page never repeats or skips an event, even while new ones arrive.',
     querystring: Type.Object(
       {
-        type: Type.Optional(exact('type', EVENT_LIMITS.maxTypeLength, 'com.example.order.created')),
-        source: Type.Optional(exact('source', 2048, '/shop/checkout')),
-        subject: Type.Optional(exact('subject', 1024, 'order-1042')),
+        type: Type.Optional(exact('type', 'com.example.order.created')),
+        source: Type.Optional(exact('source', '/shop/checkout')),
+        subject: Type.Optional(exact('subject', 'order-1042')),
         since: Type.Optional(
           DateTime('Event time lower bound, inclusive (RFC 3339)', '2026-11-26T00:00:00Z'),
         ),
@@ -109,14 +107,12 @@ export function listEventsSchema(config: QueryConfig) {
 }
 
 const EventIdParams = Type.Object(
-  { id: Type.String({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength, examples: ['b7a8f0c2-1'] }) },
+  { id: attributeParameter('id', { description: 'The event id', examples: ['b7a8f0c2-1'] }) },
   { additionalProperties: false },
 );
 
 const SourceParam = Type.Optional(
-  Type.String({
-    minLength: 1,
-    maxLength: 2048,
+  attributeParameter('source', {
     description: 'The event source: completes the identity (source, id) when several sources use the id',
     examples: ['/shop/checkout'],
   }),

@@ -60,6 +60,11 @@ export class ConflictError extends SplitstreamError {
   override readonly title = 'Conflict';
 }
 
+export class MethodNotAllowedError extends SplitstreamError {
+  override readonly status = 405;
+  override readonly title = 'Method Not Allowed';
+}
+
 export class PayloadTooLargeError extends SplitstreamError {
   override readonly status = 413;
   override readonly title = 'Payload Too Large';

@@ -1,5 +1,10 @@
 import cors from '@fastify/cors';
-import { MAX_EVENT_ID_PARAM_LENGTH, observabilityPlugin, problemPlugin } from '@splitstream/shared';
+import {
+  HTTP_SERVER_OPTIONS,
+  MAX_EVENT_ID_PARAM_LENGTH,
+  observabilityPlugin,
+  problemPlugin,
+} from '@splitstream/shared';
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify';
 import { ApiKeyStore, loadApiKeys } from './auth/api-keys';
 import type { GatewayConfig } from './config';
@@ -14,6 +19,7 @@ export interface AppOptions {
 
 /** Server options the gateway needs (server.ts and tests build Fastify with them). */
 export const GATEWAY_SERVER_OPTIONS = Object.freeze({
+  ...HTTP_SERVER_OPTIONS,
   // The id comes from the client's X-Request-Id when it is a sane value, else a fresh UUID.
   requestIdHeader: false,
   genReqId: requestId,

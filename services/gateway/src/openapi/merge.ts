@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { MAX_HEADER_BYTES } from '@splitstream/shared';
 import { openApiPath, type PublicRoute } from '../routes/table';
 import { INTERNAL_PREFIX } from '../upstream/headers';
 
@@ -112,6 +113,13 @@ function gatewayComponents(rateLimitWindowSeconds: number): Record<string, Recor
         'Payload Too Large',
         'The request body is larger than this operation accepts',
         'Request body is too large',
+      ),
+      // Answered by the HTTP parser before any route runs, for every operation alike.
+      RequestHeaderFieldsTooLarge: problem(
+        431,
+        'Request Header Fields Too Large',
+        `The request line and headers together exceed ${MAX_HEADER_BYTES} bytes`,
+        `the request line and headers exceed ${MAX_HEADER_BYTES} bytes`,
       ),
       TooManyRequests: problem(
         429,
@@ -238,6 +246,7 @@ function publicOperation(operation: Operation, route: PublicRoute): Operation {
   responses['429'] = ref('TooManyRequests');
   responses['403'] ??= ref('Forbidden');
   if (route.body !== 'none') responses['413'] ??= ref('PayloadTooLarge');
+  responses['431'] ??= ref('RequestHeaderFieldsTooLarge');
   responses['502'] ??= ref('BadGateway');
   responses['503'] ??= ref('ServiceUnavailable');
   responses['504'] ??= ref('GatewayTimeout');

@@ -1,11 +1,25 @@
 import rateLimit from '@fastify/rate-limit';
-import { RateLimitedError, signPrincipal } from '@splitstream/shared';
+import { MethodNotAllowedError, RateLimitedError, signPrincipal } from '@splitstream/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyStore } from '../auth/api-keys';
 import { authenticate } from '../auth/authenticate';
 import type { GatewayConfig } from '../config';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../upstream/headers';
 import { BODY_KINDS, PUBLIC_ROUTES, type PublicRoute } from './table';
+
+/**
+ * Methods answered 405 on a public path that lacks them: RFC 9110's, PATCH, and QUERY (the safe
+ * method with a body of draft-ietf-httpbis-safe-method-w-body, in OpenAPI 3.2), which Node parses
+ * but Fastify routes only once added.
+ */
+const UNDECLARED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE'];
+
+/** Each public path with the methods it has, in the route table's order. */
+export function methodsByUrl(routes: readonly PublicRoute[]): Map<string, string[]> {
+  const byUrl = new Map<string, string[]>();
+  for (const route of routes) byUrl.set(route.url, [...(byUrl.get(route.url) ?? []), route.method]);
+  return byUrl;
+}
 
 export interface ProxyRoutesOptions {
   config: GatewayConfig;
@@ -41,6 +55,25 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
 
   const bodyLimit = (route: PublicRoute) =>
     route.body === BODY_KINDS.batch ? config.BATCH_BODY_LIMIT_BYTES : config.EVENT_BODY_LIMIT_BYTES;
+
+  // A known path asked with a method it does not have is 405 with Allow (RFC 9110), not a 404 that
+  // says the resource does not exist. OPTIONS is left to CORS (its preflight route) or the 404.
+  if (!app.supportedMethods.includes('QUERY')) app.addHttpMethod('QUERY', { hasBody: true });
+  for (const [url, allowed] of methodsByUrl(PUBLIC_ROUTES)) {
+    const allow = allowed.join(', ');
+    app.route({
+      method: UNDECLARED_METHODS.filter((method) => !allowed.includes(method)),
+      url,
+      exposeHeadRoute: false,
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        reply.header('allow', allow);
+        throw new MethodNotAllowedError(
+          `${request.method} is not allowed here; this resource allows ${allow}`,
+        );
+      },
+    });
+  }
 
   for (const route of PUBLIC_ROUTES) {
     const group = app.upstreams[route.upstream];

@@ -92,10 +92,13 @@ describe('merged OpenAPI document', () => {
     for (const item of Object.values(merged.paths ?? {})) {
       for (const operation of Object.values(item)) {
         expect(dig(operation, 'security')).toEqual([{ bearerAuth: [] }, { apiKeyAuth: [] }]);
-        for (const status of ['401', '403', '429', '502', '503', '504']) {
+        for (const status of ['401', '403', '429', '431', '502', '503', '504']) {
           expect(dig(operation, 'responses', status)).toBeDefined();
         }
         expect(dig(operation, 'responses', '401', '$ref')).toBe('#/components/responses/Unauthorized');
+        expect(dig(operation, 'responses', '431', '$ref')).toBe(
+          '#/components/responses/RequestHeaderFieldsTooLarge',
+        );
       }
     }
     const post = dig(merged.paths, '/v1/events', 'post');

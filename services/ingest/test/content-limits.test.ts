@@ -2,7 +2,7 @@ import { DATA_LIMITS } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
-import { buildIngest, createTopic, testKafka, topicSize, writeHeaders } from './helpers';
+import { buildReadyIngest, createTopic, testKafka, topicSize, writeHeaders } from './helpers';
 
 /**
  * What ingest refuses inside an event beyond the schema's shapes: what a MongoDB document could
@@ -21,7 +21,7 @@ describe('ingest content limits (real broker)', () => {
     admin = kafka.admin();
     await admin.connect();
     topic = await createTopic(admin, 1);
-    app = await buildIngest(topic);
+    app = await buildReadyIngest(topic);
   });
 
   afterAll(async () => {

@@ -41,6 +41,19 @@ export async function buildIngest(
   return server;
 }
 
+/**
+ * buildIngest, then wait until its /readyz says the broker serves: what the gateway waits for before
+ * it sends an instance traffic (the producer connects in the background, so the first send could
+ * otherwise meet a 503 on a loaded machine).
+ */
+export async function buildReadyIngest(...args: Parameters<typeof buildIngest>): Promise<FastifyInstance> {
+  const server = await buildIngest(...args);
+  await waitFor(async () => (await server.inject('/readyz')).statusCode === 200, {
+    what: 'ingest ready (producer connected)',
+  });
+  return server;
+}
+
 export function writeHeaders(tenant: string, scopes: string[] = [SCOPES.write]): Record<string, string> {
   const principal: Principal = { tenant, scopes };
   return signPrincipal(SECRET, principal);

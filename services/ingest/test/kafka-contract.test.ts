@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { partitionFor } from '../src/domain/partitioning';
 import {
-  buildIngest,
+  buildReadyIngest,
   type ConsumedMessage,
   consumeTopic,
   createTopic,
@@ -29,7 +29,7 @@ describe('ingest → Kafka contract (real broker)', () => {
     await admin.connect();
     topic = await createTopic(admin, PARTITIONS);
     // A generous linger so concurrent requests surely share sends (the offset arithmetic under test).
-    app = await buildIngest(topic, { INGEST_LINGER_MS: '20' });
+    app = await buildReadyIngest(topic, { INGEST_LINGER_MS: '20' });
   });
 
   afterAll(async () => {
@@ -130,7 +130,7 @@ describe('ingest → Kafka contract (real broker)', () => {
 
   it('accepts a ~1 MiB batch for one subject uncompressed (sent in parts under the broker limit), in order', async () => {
     const bigTopic = await createTopic(admin, PARTITIONS);
-    const uncompressed = await buildIngest(bigTopic, { KAFKA_COMPRESSION: 'none' });
+    const uncompressed = await buildReadyIngest(bigTopic, { KAFKA_COMPRESSION: 'none' });
     try {
       const events = Array.from({ length: 1000 }, (_, i) =>
         sampleEvent({ subject: 'one-subject', data: { i, blob: randomBytes(600).toString('base64') } }),

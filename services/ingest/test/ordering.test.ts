@@ -1,9 +1,9 @@
 import { decodeToken } from '@splitstream/shared';
-import { uniqueName, waitFor } from '@splitstream/shared/testing';
+import { uniqueName } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { partitionFor } from '../src/domain/partitioning';
-import { buildIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
+import { buildReadyIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
 
 const PARTITIONS = 6;
 const SUBJECTS = ['cart-1', 'cart-2', 'cart-3', 'cart-4'];
@@ -36,11 +36,10 @@ describe('ordering per subject (real broker)', () => {
     topic = await createTopic(admin, PARTITIONS);
     // This suite is about order, not backpressure: on a loaded 2-core machine a broker ack can
     // take seconds, which the default stall bound (2 s) would rightly answer with 503.
-    app = await buildIngest(topic, {
+    app = await buildReadyIngest(topic, {
       INGEST_SEND_STALL_MS: '20000',
       INGEST_MAX_EVENT_LOOP_DELAY_MS: '10000',
     });
-    await waitFor(async () => (await app.inject('/readyz')).statusCode === 200, { what: 'ingest ready' });
   });
 
   afterAll(async () => {

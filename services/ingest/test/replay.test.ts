@@ -16,6 +16,7 @@ import type { Admin } from 'kafkajs';
 import type { Collection, MongoClient } from 'mongodb';
 import {
   buildIngest,
+  buildReadyIngest,
   type ConsumedMessage,
   consumeTopic,
   createTopic,
@@ -110,7 +111,7 @@ describe('POST /v1/deadletters/replay (real broker and store)', () => {
     admin = kafka.admin();
     await admin.connect();
     topic = await createTopic(admin, 3);
-    app = await buildIngest(topic);
+    app = await buildReadyIngest(topic);
     mongo = createWriteClient(testInfra().writeUri);
     deadLetters = mongo.db(STORE.database).collection<DeadLetterRecord>(STORE.collections.deadLetters);
     await deadLetters.insertMany(Object.values(records));

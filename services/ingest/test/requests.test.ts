@@ -4,7 +4,16 @@ import { EVENT_LIMITS, SCOPES, signPrincipal } from '@splitstream/shared';
 import { uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
-import { buildIngest, createTopic, SECRET, sampleEvent, testKafka, topicSize, writeHeaders } from './helpers';
+import {
+  buildIngest,
+  buildReadyIngest,
+  createTopic,
+  SECRET,
+  sampleEvent,
+  testKafka,
+  topicSize,
+  writeHeaders,
+} from './helpers';
 
 /** Every bad-input case gets its status and a problem+json body that names the fault. */
 describe('ingest request handling (real broker)', () => {
@@ -18,7 +27,7 @@ describe('ingest request handling (real broker)', () => {
     admin = kafka.admin();
     await admin.connect();
     topic = await createTopic(admin);
-    app = await buildIngest(topic);
+    app = await buildReadyIngest(topic);
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { Admin } from 'kafkajs';
-import { buildIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
+import { buildReadyIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
 
 describe('graceful shutdown (real broker)', () => {
   const kafka = testKafka();
@@ -21,7 +21,7 @@ describe('graceful shutdown (real broker)', () => {
 
   it('flushes what is pending on close: every 202 is in Kafka, the rest is refused with 503', async () => {
     // A long linger keeps requests queued in the micro-batcher when close() begins.
-    const app = await buildIngest(topic, { INGEST_LINGER_MS: '1000' });
+    const app = await buildReadyIngest(topic, { INGEST_LINGER_MS: '1000' });
     const events = Array.from({ length: 300 }, (_, i) => sampleEvent({ subject: `s-${i % 10}` }));
     const pending = events.map((event) =>
       app.inject({ method: 'POST', url: '/v1/events', headers: writeHeaders(tenant), payload: event }),

@@ -155,7 +155,8 @@ describe('contract fuzzing through the gateway (schemathesis)', () => {
         '--generation-database',
         'none',
       ];
-      // schemathesis keeps files in ./.schemathesis: a scratch folder, not the package's.
+      // schemathesis and hypothesis keep files in ./.schemathesis and ./.hypothesis: a scratch folder,
+      // not the package's (and no __pycache__ beside hooks.py).
       const cwd = mkdtempSync(join(tmpdir(), 'schemathesis-'));
       let output: string;
       let code = 0;
@@ -164,7 +165,13 @@ describe('contract fuzzing through the gateway (schemathesis)', () => {
           cwd,
           timeout: RUN_TIMEOUT_MS,
           maxBuffer: 64 * 1024 * 1024,
-          env: { ...process.env, COLUMNS: '120', PYTHONPATH: SCHEMATHESIS_DIR, SCHEMATHESIS_HOOKS: 'hooks' },
+          env: {
+            ...process.env,
+            COLUMNS: '120',
+            PYTHONPATH: SCHEMATHESIS_DIR,
+            PYTHONDONTWRITEBYTECODE: '1',
+            SCHEMATHESIS_HOOKS: 'hooks',
+          },
         });
         output = stdout + stderr;
       } catch (error) {

@@ -6,6 +6,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 bash infra/scripts/infra.sh up
+# The contract fuzz suite's pinned schemathesis (a venv under .local/; a no-op once installed).
+bash infra/scripts/schemathesis.sh >/dev/null
 source infra/scripts/endpoints.sh
 rm -f ./*/test-artifacts/jest-results.json ./*/*/test-artifacts/jest-results.json infra/test-artifacts/faults-results.json
 npx --no-install turbo run build --output-logs=errors-only

@@ -3,8 +3,8 @@ import { createTestTopic, TcpProxy, uniqueName, waitFor } from '@splitstream/sha
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import type { DeadLetter } from '../../src/domain/decode';
-import { KafkaDeadLetterSink } from '../../src/domain/kafka-dead-letter-sink';
-import { MongoEventStore } from '../../src/domain/mongo-event-store';
+import { KafkaDeadLetterSink } from '../../src/adapters/kafka-dead-letter-sink';
+import { MongoEventStore } from '../../src/adapters/mongo-event-store';
 import { DeadLetterUnavailableError, StoreUnavailableError } from '../../src/errors';
 import { cleanUp, connectStore, event, infra, kafka } from '../e2e/harness';
 import { rawMessage } from '../support';

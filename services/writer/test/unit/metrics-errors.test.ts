@@ -1,7 +1,7 @@
 import { MongoInvalidArgumentError, MongoNetworkError, MongoServerError } from 'mongodb';
 import { Registry } from 'prom-client';
-import { WriterMetrics } from '../../src/domain/metrics';
-import { classifyStoreError } from '../../src/domain/store-errors';
+import { WriterMetrics } from '../../src/plugins/app/metrics';
+import { classifyStoreError } from '../../src/adapters/store-errors';
 import { StoreRejectedError, StoreUnavailableError, StoreUnknownError } from '../../src/errors';
 
 describe('classifyStoreError', () => {

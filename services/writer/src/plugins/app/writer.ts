@@ -2,13 +2,14 @@ import { ensureStoreLayout } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Admin, Consumer, Producer } from 'kafkajs';
+import { KafkaDeadLetterSink } from '../../adapters/kafka-dead-letter-sink';
+import { MongoEventStore } from '../../adapters/mongo-event-store';
 import type { WriterConfig } from '../../config';
 import { backoffDelay, sleep } from '../../domain/backoff';
-import { type BatchHandlerDeps, handleBatch } from '../../domain/batch-handler';
-import { KafkaDeadLetterSink } from '../../domain/kafka-dead-letter-sink';
-import { WriterMetrics } from '../../domain/metrics';
-import { MongoEventStore } from '../../domain/mongo-event-store';
+import { handleBatch } from '../../domain/batch-handler';
+import type { BatchHandlerDeps } from '../../domain/ports';
 import { RecentIds } from '../../domain/recent-ids';
+import { WriterMetrics } from './metrics';
 
 export interface WriterPluginOptions {
   config: WriterConfig;

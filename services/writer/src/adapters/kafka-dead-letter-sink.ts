@@ -9,9 +9,9 @@ import {
 } from '@splitstream/shared';
 import type { IHeaders, Producer } from 'kafkajs';
 import { type Db, MongoBulkWriteError } from 'mongodb';
+import type { DeadLetter } from '../domain/decode';
+import type { DeadLetterSink } from '../domain/ports';
 import { DeadLetterUnavailableError } from '../errors';
-import type { DeadLetterSink } from './batch-handler';
-import type { DeadLetter } from './decode';
 import { classifyStoreError } from './store-errors';
 
 /**

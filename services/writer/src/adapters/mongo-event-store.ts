@@ -7,7 +7,7 @@ import {
   type StoredEvent,
 } from '@splitstream/shared';
 import { type Db, MongoBulkWriteError, type WriteError } from 'mongodb';
-import type { EventStore, InsertOutcome } from './batch-handler';
+import type { EventStore, InsertOutcome } from '../domain/ports';
 import { classifyStoreError } from './store-errors';
 
 /** The events and checkpoints collections on the primary; one bulk call per micro-batch. */

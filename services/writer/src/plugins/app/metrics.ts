@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BatchObserver, PartitionProgress, StallReason } from './batch-handler';
+import type { BatchObserver, PartitionProgress, StallReason } from '../../domain/ports';
 
 /** Latest end offsets of a topic by partition, for lag while the writer is stuck on a batch. */
 export type EndOffsets = (topic: string) => Promise<Map<number, string>>;
@@ -32,80 +32,85 @@ export class WriterMetrics implements BatchObserver {
     private readonly now: () => number = Date.now,
   ) {
     const registers = [registry];
-    this.storedTotal = new Counter({
-      name: 'writer_events_stored_total',
-      help: 'Events inserted into the store',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.duplicateTotal = new Counter({
-      name: 'writer_events_duplicate_total',
-      help: 'Events already stored (same tenant, source, id): no-ops',
-      labelNames: ['topic'],
-      registers,
-    });
-    this.deadLetteredTotal = new Counter({
-      name: 'writer_events_dead_lettered_total',
-      help: 'Events sent to the dead-letter topic, by reason code',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.retryTotal = new Counter({
-      name: 'writer_retries_total',
-      help: 'Retriable failures retried with backoff, by operation',
-      labelNames: ['operation'],
-      registers,
-    });
-    this.batchSize = new Histogram({
-      name: 'writer_micro_batch_size',
-      help: 'Messages per micro-batch (one bulk write each)',
-      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
-      registers,
-    });
-    this.writeSeconds = new Histogram({
-      name: 'writer_write_duration_seconds',
-      help: 'Time to store one micro-batch (bulk insert, dead letters, checkpoint)',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    const self = this;
-    new Gauge({
-      name: 'writer_consumer_lag_messages',
-      help: 'Messages not stored yet, per owned partition',
-      labelNames: ['topic', 'partition'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const [key, value] of await self.lag()) this.set(key, value.messages);
+    const counter = <L extends string>(name: string, help: string, label: L) =>
+      new Counter<L>({ name, help, labelNames: [label], registers });
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram({ name, help, buckets, registers });
+    /** A gauge refilled from the writer's own state at every scrape. */
+    const gauge = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      fill: (gauge: Gauge<L>) => void | Promise<void>,
+    ) =>
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          return fill(this);
+        },
+      });
+
+    this.storedTotal = counter('writer_events_stored_total', 'Events inserted into the store', 'topic');
+    this.duplicateTotal = counter(
+      'writer_events_duplicate_total',
+      'Events already stored (same tenant, source, id): no-ops',
+      'topic',
+    );
+    this.deadLetteredTotal = counter(
+      'writer_events_dead_lettered_total',
+      'Events sent to the dead-letter topic, by reason code',
+      'reason',
+    );
+    this.retryTotal = counter(
+      'writer_retries_total',
+      'Retriable failures retried with backoff, by operation',
+      'operation',
+    );
+    this.batchSize = histogram(
+      'writer_micro_batch_size',
+      'Messages per micro-batch (one bulk write each)',
+      [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+    );
+    this.writeSeconds = histogram(
+      'writer_write_duration_seconds',
+      'Time to store one micro-batch (bulk insert, dead letters, checkpoint)',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    gauge(
+      'writer_consumer_lag_messages',
+      'Messages not stored yet, per owned partition',
+      ['topic', 'partition'],
+      async (lag) => {
+        for (const [key, value] of await this.lag()) lag.set(key, value.messages);
       },
-    });
-    new Gauge({
-      name: 'writer_partition_stall_seconds',
-      help: 'How long an owned partition has not advanced because an operation keeps failing, by reason (absent while it flows)',
-      labelNames: ['topic', 'partition', 'reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const stall of self.stalls.values()) {
+    );
+    gauge(
+      'writer_partition_stall_seconds',
+      'How long an owned partition has not advanced because an operation keeps failing, by reason (absent while it flows)',
+      ['topic', 'partition', 'reason'],
+      (stalled) => {
+        for (const stall of this.stalls.values()) {
           const labels = { topic: stall.topic, partition: String(stall.partition), reason: stall.reason };
-          this.set(labels, (self.now() - stall.sinceMs) / 1000);
+          stalled.set(labels, (this.now() - stall.sinceMs) / 1000);
         }
       },
-    });
-    new Gauge({
-      name: 'writer_consumer_lag_seconds',
-      help: 'Age of the oldest event not stored yet, per owned partition (0 when caught up)',
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const progress of self.partitions.values()) {
-          const age =
-            progress.oldestUnstoredMs === undefined ? 0 : (self.now() - progress.oldestUnstoredMs) / 1000;
-          this.set({ topic: progress.topic, partition: String(progress.partition) }, Math.max(0, age));
+    );
+    gauge(
+      'writer_consumer_lag_seconds',
+      'Age of the oldest event not stored yet, per owned partition (0 when caught up)',
+      ['topic', 'partition'],
+      (age) => {
+        for (const progress of this.partitions.values()) {
+          const seconds =
+            progress.oldestUnstoredMs === undefined ? 0 : (this.now() - progress.oldestUnstoredMs) / 1000;
+          age.set({ topic: progress.topic, partition: String(progress.partition) }, Math.max(0, seconds));
         }
       },
-    });
+    );
   }
 
   stalled(topic: string, partition: number, reason: StallReason): void {

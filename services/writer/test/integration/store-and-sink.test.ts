@@ -2,9 +2,9 @@ import { DEAD_LETTER_HEADERS, type DeadLetterRecord, STORE, toStoredEvent } from
 import { createTestTopic, TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
-import type { DeadLetter } from '../../src/domain/decode';
 import { KafkaDeadLetterSink } from '../../src/adapters/kafka-dead-letter-sink';
 import { MongoEventStore } from '../../src/adapters/mongo-event-store';
+import type { DeadLetter } from '../../src/domain/decode';
 import { DeadLetterUnavailableError, StoreUnavailableError } from '../../src/errors';
 import { cleanUp, connectStore, event, infra, kafka } from '../e2e/harness';
 import { rawMessage } from '../support';

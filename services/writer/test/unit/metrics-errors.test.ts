@@ -1,8 +1,8 @@
 import { MongoInvalidArgumentError, MongoNetworkError, MongoServerError } from 'mongodb';
 import { Registry } from 'prom-client';
-import { WriterMetrics } from '../../src/plugins/app/metrics';
 import { classifyStoreError } from '../../src/adapters/store-errors';
 import { StoreRejectedError, StoreUnavailableError, StoreUnknownError } from '../../src/errors';
+import { WriterMetrics } from '../../src/plugins/app/metrics';
 
 describe('classifyStoreError', () => {
   it('treats an unreachable store or one that cannot serve as unavailable', () => {

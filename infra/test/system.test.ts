@@ -3,107 +3,46 @@
  * primary → replica → query → gateway. Every service is a real process (its built dist), on its
  * own free port, with this test's own topic, consumer group and tenants.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SCOPES } from '@splitstream/shared';
-import {
-  type ChildService,
-  createTestTopic,
-  removeTestData,
-  SERVICE_SCRIPT,
-  spawnService,
-  testInfra,
-  uniqueName,
-  waitFor,
-} from '@splitstream/shared/testing';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { type System, spawnSystem, testApiKey, uniqueName, waitFor } from '@splitstream/shared/testing';
 
-const infra = testInfra();
-const SECRET = `system-test-${randomBytes(8).toString('hex')}`;
-
-function apiKey(id: string, tenant: string, scopes: string[]) {
-  const key = `sk_test_${randomBytes(16).toString('hex')}`;
-  return { key, record: { id, hash: createHash('sha256').update(key).digest('hex'), tenant, scopes } };
-}
+/** A CloudEvent with a fresh id. */
+const cloudEvent = <T>(idPrefix: string, source: string, type: string, subject: string, data: T) => ({
+  specversion: '1.0',
+  id: uniqueName(idPrefix),
+  source,
+  type,
+  subject,
+  data,
+});
 
 describe('system: post through the gateway, read your write back through the gateway', () => {
   const tenant = uniqueName('sys');
-  const writerKey = apiKey('sys-rw', tenant, [SCOPES.read, SCOPES.write]);
-  const otherKey = apiKey('sys-other', uniqueName('sys-other'), [SCOPES.read, SCOPES.write]);
-  const adminKey = apiKey('sys-admin', tenant, [SCOPES.read, SCOPES.admin]);
-  let services: ChildService[] = [];
-  let admin: Admin;
-  let topic: string;
-  let deadLetterTopic: string;
-  let gateway: ChildService;
-  let writerEnv: Record<string, string>;
+  const writerKey = testApiKey('sys-rw', tenant, [SCOPES.read, SCOPES.write]);
+  const otherKey = testApiKey('sys-other', uniqueName('sys-other'), [SCOPES.read, SCOPES.write]);
+  const adminKey = testApiKey('sys-admin', tenant, [SCOPES.read, SCOPES.admin]);
+  let system: System;
   /** Until the replay test "fixes" it, the writer stores events of at most this size (bigger ones are dead letters). */
   const SMALL_WRITER_MAX_EVENT_BYTES = 4096;
 
-  const call = (path: string, init: RequestInit & { key?: string } = {}) =>
-    fetch(`${gateway.url}${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${init.key ?? writerKey.key}`,
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-    });
+  const call = (path: string, init: RequestInit & { key?: string } = {}) => system.call(path, init);
 
   beforeAll(async () => {
-    admin = new Kafka({
+    system = await spawnSystem({
+      prefix: 'system',
       clientId: 'system-test',
-      brokers: infra.brokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    topic = await createTestTopic(admin, 'system-events', 3);
-    deadLetterTopic = await createTestTopic(admin, 'system-dlq', 1);
-    const env = {
-      INTERNAL_AUTH_SECRET: SECRET,
-      KAFKA_BROKERS: infra.brokers.join(','),
-      KAFKA_TOPIC: topic,
-      MONGO_WRITE_URI: infra.writeUri,
-      MONGO_READ_URI: infra.readUri,
-    };
-    writerEnv = {
-      ...env,
-      KAFKA_GROUP_ID: uniqueName('system-writer'),
-      KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
-    };
-    const [writer, ingest, query] = await Promise.all([
-      spawnService('writer', SERVICE_SCRIPT('writer'), {
-        ...writerEnv,
-        WRITER_MAX_EVENT_BYTES: String(SMALL_WRITER_MAX_EVENT_BYTES),
-      }),
-      spawnService('ingest', SERVICE_SCRIPT('ingest'), env),
-      spawnService('query', SERVICE_SCRIPT('query'), env),
-    ]);
-    services.push(writer, ingest, query);
-    gateway = await spawnService('gateway', SERVICE_SCRIPT('gateway'), {
-      ...env,
-      INGEST_UPSTREAMS: ingest.url,
-      QUERY_UPSTREAMS: query.url,
-      API_KEYS: JSON.stringify([writerKey.record, otherKey.record, adminKey.record]),
+      keys: [writerKey, otherKey, adminKey],
+      writer: { WRITER_MAX_EVENT_BYTES: String(SMALL_WRITER_MAX_EVENT_BYTES) },
     });
-    services.push(gateway);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.kill('SIGTERM')));
-    await admin.deleteTopics({ topics: [topic, deadLetterTopic] }).catch(() => undefined);
-    await admin.disconnect();
-    await removeTestData(infra.writeUri, { tenants: [tenant, otherKey.record.tenant], topics: [topic] });
+    await system?.stop();
   });
 
   it('stores a posted event once and serves it to a read that carries the token', async () => {
-    const event = {
-      specversion: '1.0',
-      id: uniqueName('evt'),
-      source: '/system/test',
-      type: 'com.example.system.checked',
-      subject: 'order-1',
-      data: { n: 1 },
-    };
+    const event = cloudEvent('evt', '/system/test', 'com.example.system.checked', 'order-1', { n: 1 });
     const posted = await call('/v1/events', { method: 'POST', body: JSON.stringify(event) });
     expect(posted.status).toBe(202);
     const { id, token } = (await posted.json()) as { id: string; token: string };
@@ -165,21 +104,15 @@ describe('system: post through the gateway, read your write back through the gat
   });
 
   it('refuses requests without a key, and services reached directly without the gateway', async () => {
-    expect((await fetch(`${gateway.url}/v1/events`)).status).toBe(401);
-    const query = services.find((s) => s.name === 'query');
-    expect((await fetch(`${query?.url}/v1/events`)).status).toBe(401);
+    expect((await fetch(`${system.gateway.url}/v1/events`)).status).toBe(401);
+    expect((await fetch(`${system.query.url}/v1/events`)).status).toBe(401);
   });
 
   // Last: it replaces the writer.
   it('dead-letters an event the writer cannot store, and replays it once the writer is fixed', async () => {
-    const big = {
-      specversion: '1.0',
-      id: uniqueName('big'),
-      source: '/system/replay',
-      type: 'com.example.system.big',
-      subject: 'order-9',
-      data: { blob: 'x'.repeat(2 * SMALL_WRITER_MAX_EVENT_BYTES) },
-    };
+    const big = cloudEvent('big', '/system/replay', 'com.example.system.big', 'order-9', {
+      blob: 'x'.repeat(2 * SMALL_WRITER_MAX_EVENT_BYTES),
+    });
     const posted = await call('/v1/events', { method: 'POST', body: JSON.stringify(big) });
     expect(posted.status).toBe(202);
     const statusOf = async () =>
@@ -206,10 +139,7 @@ describe('system: post through the gateway, read your write back through the gat
     expect(await dry.json()).toMatchObject({ matched: 1, replayed: 1, ids: [big.id] });
 
     // The fix: a writer that stores events of that size, in the same consumer group.
-    const old = services.find((s) => s.name === 'writer') as ChildService;
-    await old.kill('SIGTERM');
-    const fixed = await spawnService('writer', SERVICE_SCRIPT('writer'), writerEnv);
-    services = [...services.filter((s) => s !== old), fixed];
+    await system.respawn('writer', system.writerEnv);
 
     const replayed = await replay({ filter });
     expect(replayed.status).toBe(202);

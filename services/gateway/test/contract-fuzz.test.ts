@@ -7,31 +7,18 @@
  * The full output is kept in test-artifacts/schemathesis-output.txt, the JUnit report beside it.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SCOPES } from '@splitstream/shared';
-import {
-  type ChildService,
-  createTestTopic,
-  REPO_ROOT,
-  removeTestData,
-  SERVICE_SCRIPT,
-  spawnService,
-  testInfra,
-  uniqueName,
-} from '@splitstream/shared/testing';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { REPO_ROOT, type System, spawnSystem, testApiKey, uniqueName } from '@splitstream/shared/testing';
 import { openApiPath, PUBLIC_ROUTES } from '../src/routes/table';
 
 const run = promisify(execFile);
-const infra = testInfra();
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
 /** schemathesis.toml (cache off, two statuses stated) and hooks.py (gzip bodies, the 503 check). */
 const SCHEMATHESIS_DIR = join(__dirname, 'schemathesis');
-const SECRET = `contract-fuzz-${randomBytes(8).toString('hex')}`;
 
 /** Fixed, so a failure found in CI is reproduced locally by the same command. */
 const SEED = 20_261_126;
@@ -62,64 +49,29 @@ function summaryOf(output: string) {
 describe('contract fuzzing through the gateway (schemathesis)', () => {
   const tenant = uniqueName('fuzz');
   // Every scope, so every operation can answer its success responses, not only 403.
-  const key = `sk_test_${randomBytes(16).toString('hex')}`;
-  const keyRecord = {
-    id: 'fuzz-all',
-    hash: createHash('sha256').update(key).digest('hex'),
-    tenant,
-    scopes: [SCOPES.read, SCOPES.write, SCOPES.admin],
-  };
-  let admin: Admin;
-  let topic: string;
-  let deadLetterTopic: string;
-  let gateway: ChildService;
+  const apiKey = testApiKey('fuzz-all', tenant, [SCOPES.read, SCOPES.write, SCOPES.admin]);
+  const { key } = apiKey;
+  let system: System;
   let schemathesis: string;
-  const services: ChildService[] = [];
 
   beforeAll(async () => {
     // Idempotent: a no-op once the pinned version is in .local/.
     const installed = run('bash', [join(REPO_ROOT, 'infra', 'scripts', 'schemathesis.sh')], {
       timeout: INSTALL_TIMEOUT_MS,
     });
-    admin = new Kafka({ brokers: infra.brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    topic = await createTestTopic(admin, 'fuzz-events', 3);
-    deadLetterTopic = await createTestTopic(admin, 'fuzz-dlq', 1);
-    const env = {
-      INTERNAL_AUTH_SECRET: SECRET,
-      KAFKA_BROKERS: infra.brokers.join(','),
-      KAFKA_TOPIC: topic,
-      MONGO_WRITE_URI: infra.writeUri,
-      MONGO_READ_URI: infra.readUri,
-    };
-    const [writer, ingest, query] = await Promise.all([
-      spawnService('writer', SERVICE_SCRIPT('writer'), {
-        ...env,
-        KAFKA_GROUP_ID: uniqueName('fuzz-writer'),
-        KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
-      }),
-      spawnService('ingest', SERVICE_SCRIPT('ingest'), env),
-      spawnService('query', SERVICE_SCRIPT('query'), { ...env, ...READ_WAIT }),
-    ]);
-    services.push(writer, ingest, query);
-    gateway = await spawnService('gateway', SERVICE_SCRIPT('gateway'), {
-      ...env,
-      INGEST_UPSTREAMS: ingest.url,
-      QUERY_UPSTREAMS: query.url,
-      API_KEYS: JSON.stringify([keyRecord]),
+    system = await spawnSystem({
+      prefix: 'fuzz',
+      keys: [apiKey],
+      query: READ_WAIT,
       // The fuzzer's own requests must not use up the key's budget (the 429 itself is covered by
       // test/services.test.ts).
-      RATE_LIMIT_MAX: '1000000',
+      gateway: { RATE_LIMIT_MAX: '1000000' },
     });
-    services.push(gateway);
     schemathesis = (await installed).stdout.trim();
   }, INSTALL_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
-    await Promise.all(services.map((s) => s.kill('SIGTERM')));
-    if (topic) await admin.deleteTopics({ topics: [topic, deadLetterTopic] }).catch(() => undefined);
-    await admin?.disconnect();
-    await removeTestData(infra.writeUri, { tenants: [tenant], topics: [topic] });
+    await system?.stop();
   });
 
   it(
@@ -130,7 +82,7 @@ describe('contract fuzzing through the gateway (schemathesis)', () => {
         '--config-file',
         join(SCHEMATHESIS_DIR, 'schemathesis.toml'),
         'run',
-        `${gateway.url}/openapi.json`,
+        `${system.gateway.url}/openapi.json`,
         '--checks',
         'all',
         '--seed',

@@ -1,36 +1,21 @@
-import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
-import Fastify from 'fastify';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { app } from '../../src/app';
-import { loadWriterConfig } from '../../src/config';
-
-const infra = testInfra();
+import { uniqueName, waitFor } from '@splitstream/shared/testing';
+import { e2eSuite, withWriterApp } from './harness';
 
 describe('writer health', () => {
-  let admin: Admin;
+  const suite = e2eSuite();
   let topic: string;
 
   beforeAll(async () => {
-    admin = new Kafka({ brokers: infra.brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    topic = await createTestTopic(admin, 'writer-health', 1);
-  });
-  afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
+    topic = await suite.topic('writer-health', 1);
   });
 
   it('is alive at once, ready once it joined its group and the store answers, and exposes its metrics', async () => {
-    const server = Fastify();
-    const config = loadWriterConfig({
-      KAFKA_BROKERS: infra.brokers.join(','),
-      MONGO_WRITE_URI: infra.writeUri,
+    const env = {
       KAFKA_TOPIC: topic,
       KAFKA_DEAD_LETTER_TOPIC: topic,
       KAFKA_GROUP_ID: uniqueName('writer-health'),
-    });
-    await server.register(app, { config });
-    try {
+    };
+    await withWriterApp(env, async (server) => {
       const health = await server.inject('/healthz');
       expect(health.statusCode).toBe(200);
       expect(health.json()).toEqual({ status: 'ok' });
@@ -56,28 +41,21 @@ describe('writer health', () => {
       ]) {
         expect(metrics.body).toContain(name);
       }
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('is not ready while the store is unreachable', async () => {
-    const server = Fastify();
-    const config = loadWriterConfig({
-      KAFKA_BROKERS: infra.brokers.join(','),
+    const env = {
       // Nothing listens on port 9: connection refused.
       MONGO_WRITE_URI: 'mongodb://127.0.0.1:9/?directConnection=true&serverSelectionTimeoutMS=300',
       KAFKA_TOPIC: topic,
       KAFKA_GROUP_ID: uniqueName('writer-health'),
-    });
-    await server.register(app, { config });
-    try {
+    };
+    await withWriterApp(env, async (server) => {
       const response = await server.inject('/readyz');
       expect(response.statusCode).toBe(503);
       expect(response.json().checks.store).not.toBe('ok');
       expect(response.json().checks['consumer-group']).toBe('not a member of the consumer group');
-    } finally {
-      await server.close();
-    }
+    });
   });
 });

@@ -9,68 +9,17 @@ import {
   STORE,
   toKafkaMessage,
 } from '@splitstream/shared';
-import { createTestTopic, uniqueName, waitFor } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { Admin, KafkaMessage, Producer } from 'kafkajs';
-import type { Db, MongoClient } from 'mongodb';
-import {
-  cleanUp,
-  connectStore,
-  event,
-  eventsOf,
-  expectCheckpointsAtEnd,
-  kafka,
-  metricValue,
-  produce,
-  startWriter,
-  storedIdentities,
-  tenantName,
-  waitForStored,
-} from './harness';
+import { uniqueName, waitFor } from '@splitstream/shared/testing';
+import type { KafkaMessage } from 'kafkajs';
+import { e2eSuite, event, kafka, metricValue } from './harness';
 
-let client: MongoClient;
-let db: Db;
-let admin: Admin;
-let producer: Producer;
-const topics: string[] = [];
-const tenants: string[] = [];
-const writers: FastifyInstance[] = [];
-
-beforeAll(async () => {
-  ({ client, db } = await connectStore());
-  admin = kafka.admin();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await Promise.all([admin.connect(), producer.connect()]);
-});
-afterEach(async () => {
-  await Promise.all(writers.splice(0).map((w) => w.close()));
-});
-afterAll(async () => {
-  for (const tenant of tenants) await cleanUp(db, tenant, topics);
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await Promise.all([admin.disconnect(), producer.disconnect(), client.close()]);
-});
-
-async function topic(prefix: string, partitions: number) {
-  const name = await createTestTopic(admin, prefix, partitions);
-  topics.push(name);
-  return name;
-}
-function tenant(what: string) {
-  const name = tenantName(what);
-  tenants.push(name);
-  return name;
-}
-async function writer(env: Record<string, string>) {
-  const server = await startWriter(env);
-  writers.push(server);
-  return server;
-}
+const suite = e2eSuite();
+afterEach(() => suite.closeWriters());
 
 it('stores exactly the unique (source, id) events of 10,000 with 5% duplicates and ids reused by a second source', async () => {
-  const events = await topic('writer-e2e-10k', 6);
-  const deadLetters = await topic('writer-e2e-10k-dlt', 1);
-  const owner = tenant('10k');
+  const events = await suite.topic('writer-e2e-10k', 6);
+  const deadLetters = await suite.topic('writer-e2e-10k-dlt', 1);
+  const owner = suite.tenant('10k');
   // 9,300 events from one source, 200 more reusing some of its ids under another source, and 500
   // deliberate duplicates (client retries) of those 9,500: 10,000 messages, 9,500 distinct events.
   const unique = [
@@ -84,25 +33,25 @@ it('stores exactly the unique (source, id) events of 10,000 with 5% duplicates a
   });
   expect(all).toHaveLength(10_000);
 
-  const server = await writer({
+  const server = await suite.writer({
     KAFKA_TOPIC: events,
     KAFKA_DEAD_LETTER_TOPIC: deadLetters,
     KAFKA_GROUP_ID: uniqueName('w'),
   });
   const started = Date.now();
-  await produce(producer, events, owner, all);
-  await waitForStored(db, owner, 9_500, 120_000);
-  await expectCheckpointsAtEnd(admin, db, events);
+  await suite.produce(events, owner, all);
+  await suite.waitForStored(owner, 9_500, 120_000);
+  await suite.expectCheckpointsAtEnd(events);
   const seconds = (Date.now() - started) / 1000;
   process.stdout.write(`writer e2e: 10,000 messages stored as 9,500 events in ${seconds.toFixed(1)} s\n`);
 
   const expected = unique.map((e) => identityKey(owner, e.source, e.id)).sort();
-  expect(await storedIdentities(db, owner)).toEqual(expected);
+  expect(await suite.storedIdentities(owner)).toEqual(expected);
   // The same id under both sources: two events.
-  expect(await eventsOf(db).countDocuments({ tenant: owner, id: 'evt-7' })).toBe(2);
+  expect(await suite.events.countDocuments({ tenant: owner, id: 'evt-7' })).toBe(2);
   // The first copy is the one kept; a duplicate changes nothing.
   const first = unique[0];
-  expect(await eventsOf(db).findOne({ tenant: owner, source: '/e2e/a', id: first?.id })).toMatchObject({
+  expect(await suite.events.findOne({ tenant: owner, source: '/e2e/a', id: first?.id })).toMatchObject({
     event: { data: first?.data },
   });
   expect(await metricValue(server, 'writer_events_stored_total')).toBe(9_500);
@@ -116,15 +65,15 @@ it('stores exactly the unique (source, id) events of 10,000 with 5% duplicates a
 }, 180_000);
 
 it('dead-letters a poison message with its reason and stores the events that follow it', async () => {
-  const events = await topic('writer-e2e-poison', 2);
-  const deadLetters = await topic('writer-e2e-poison-dlt', 1);
-  const owner = tenant('poison');
+  const events = await suite.topic('writer-e2e-poison', 2);
+  const deadLetters = await suite.topic('writer-e2e-poison-dlt', 1);
+  const owner = suite.tenant('poison');
   const good = (id: string) => toKafkaMessage(owner, event(id), new Date());
   const notJson = { ...good('p-1'), value: '{"specversion": "1.0", "id": ' };
   const invalid = toKafkaMessage(owner, { ...event('p-2'), specversion: '0.3' as '1.0' }, new Date());
   const refusedByStore = toKafkaMessage(owner, event('p-3', '/e2e/a', { data: { $set: 1 } }), new Date());
   // All on one partition, so the order (and the offsets) are known.
-  await producer.send({
+  await suite.producer.send({
     topic: events,
     acks: -1,
     messages: [good('g-1'), notJson, good('g-2'), invalid, refusedByStore, good('g-3')].map((m) => ({
@@ -133,15 +82,15 @@ it('dead-letters a poison message with its reason and stores the events that fol
     })),
   });
 
-  const server = await writer({
+  const server = await suite.writer({
     KAFKA_TOPIC: events,
     KAFKA_DEAD_LETTER_TOPIC: deadLetters,
     KAFKA_GROUP_ID: uniqueName('w'),
   });
-  await waitForStored(db, owner, 3);
-  await expectCheckpointsAtEnd(admin, db, events);
+  await suite.waitForStored(owner, 3);
+  await suite.expectCheckpointsAtEnd(events);
   expect(
-    (await eventsOf(db).find({ tenant: owner }).sort({ offset: 1 }).toArray()).map((d) => [d.id, d.offset]),
+    (await suite.events.find({ tenant: owner }).sort({ offset: 1 }).toArray()).map((d) => [d.id, d.offset]),
   ).toEqual([
     ['g-1', '0'],
     ['g-2', '2'],
@@ -179,7 +128,7 @@ it('dead-letters a poison message with its reason and stores the events that fol
   );
 
   // Recorded for the query service's status and listing.
-  const records = await db
+  const records = await suite.db
     .collection<DeadLetterRecord>(STORE.collections.deadLetters)
     .find({ tenant: owner })
     .sort({ offset: 1 })
@@ -196,24 +145,24 @@ it('dead-letters a poison message with its reason and stores the events that fol
 });
 
 it('shares partitions between two writer instances and stores each event once, across the rebalance', async () => {
-  const events = await topic('writer-e2e-group', 6);
-  const deadLetters = await topic('writer-e2e-group-dlt', 1);
-  const owner = tenant('group');
+  const events = await suite.topic('writer-e2e-group', 6);
+  const deadLetters = await suite.topic('writer-e2e-group-dlt', 1);
+  const owner = suite.tenant('group');
   const groupId = uniqueName('writer-e2e-group');
   const env = { KAFKA_TOPIC: events, KAFKA_DEAD_LETTER_TOPIC: deadLetters, KAFKA_GROUP_ID: groupId };
   const all = Array.from({ length: 4_000 }, (_, i) => event(`g-${i}`));
 
-  const first = await writer(env);
-  await produce(producer, events, owner, all.slice(0, 2_000));
+  const first = await suite.writer(env);
+  await suite.produce(events, owner, all.slice(0, 2_000));
   // The second instance joins mid-stream: the group rebalances while events flow.
-  const second = await writer(env);
-  await produce(producer, events, owner, all.slice(2_000));
-  await waitForStored(db, owner, 4_000, 90_000);
-  await expectCheckpointsAtEnd(admin, db, events);
+  const second = await suite.writer(env);
+  await suite.produce(events, owner, all.slice(2_000));
+  await suite.waitForStored(owner, 4_000, 90_000);
+  await suite.expectCheckpointsAtEnd(events);
 
-  const described = await admin.describeGroups([groupId]);
+  const described = await suite.admin.describeGroups([groupId]);
   expect(described.groups[0]?.members).toHaveLength(2);
-  expect(await storedIdentities(db, owner)).toEqual(
+  expect(await suite.storedIdentities(owner)).toEqual(
     all.map((e) => identityKey(owner, e.source, e.id)).sort(),
   );
   const storedBy = await Promise.all(

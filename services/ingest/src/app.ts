@@ -11,6 +11,7 @@ import type { KafkaConfig } from 'kafkajs';
 import type { MongoClientOptions } from 'mongodb';
 import type { IngestConfig } from './config';
 import { ingestMetricsPlugin } from './plugins/app/metrics';
+import { producerPlugin } from './plugins/app/producer';
 import { kafkaPlugin } from './plugins/external/kafka';
 import { storePlugin } from './plugins/external/store';
 import { deadLetterRoutes } from './routes/deadletters';
@@ -40,6 +41,8 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(internalAuthPlugin, { secret: config.INTERNAL_AUTH_SECRET });
   await fastify.register(ingestMetricsPlugin);
   await fastify.register(kafkaPlugin, { config, ...(options.kafka ? { kafka: options.kafka } : {}) });
+  // Before the store: the store closes first on shutdown (onClose runs in reverse), as it always did.
+  await fastify.register(producerPlugin, { config });
   await fastify.register(storePlugin, { config, ...(options.mongo ? { mongo: options.mongo } : {}) });
   await fastify.register(eventRoutes, { config });
   await fastify.register(deadLetterRoutes, { config });

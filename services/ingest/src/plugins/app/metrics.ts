@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Gauge, Histogram } from 'prom-client';
-import type { PipelineObserver, PipelineState } from '../../domain/pipeline';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { PIPELINE_STATES, type PipelineObserver } from '../../domain/pipeline';
 
 export interface IngestMetrics {
   requests: Counter<'route' | 'status'>;
@@ -22,98 +22,85 @@ const BATCH_MESSAGE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5
 const BATCH_BYTE_BUCKETS = [1024, 4096, 16384, 65536, 262144, 524288, 1048576, 2097152];
 const SEND_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Metric constructors bound to one registry: one line a metric below. */
+function metricsIn(registry: Registry) {
+  const registers = [registry];
+  return {
+    counter: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers }),
+    gauge: (name: string, help: string) => new Gauge({ name, help, registers }),
+    histogram: <L extends string>(
+      name: string,
+      help: string,
+      buckets: number[],
+      labelNames: readonly L[] = [],
+    ) => new Histogram<L>({ name, help, buckets, labelNames, registers }),
+  };
+}
+
+/** The producer pipeline's hooks as histograms and gauges. */
+function producerMetrics({ gauge, histogram }: ReturnType<typeof metricsIn>): PipelineObserver {
+  const batchMessages = histogram(
+    'ingest_producer_batch_messages',
+    'Messages per coalesced sendBatch',
+    BATCH_MESSAGE_BUCKETS,
+  );
+  const batchBytes = histogram(
+    'ingest_producer_batch_bytes',
+    'Estimated bytes per coalesced sendBatch',
+    BATCH_BYTE_BUCKETS,
+  );
+  const sendSeconds = histogram(
+    'ingest_producer_send_duration_seconds',
+    'sendBatch latency until acks=all, by outcome',
+    SEND_SECONDS_BUCKETS,
+    ['outcome'],
+  );
+  const inflightMessages = gauge('ingest_inflight_messages', 'Messages queued or being sent');
+  const inflightBytes = gauge('ingest_inflight_bytes', 'Bytes queued or being sent');
+  const producerReady = gauge('ingest_producer_ready', '1 when the producer is connected and taking events');
+  return {
+    batchSent(messages, bytes, seconds) {
+      batchMessages.observe(messages);
+      batchBytes.observe(bytes);
+      sendSeconds.observe({ outcome: 'ok' }, seconds);
+    },
+    batchFailed(_messages, seconds) {
+      sendSeconds.observe({ outcome: 'error' }, seconds);
+    },
+    stateChanged(state) {
+      producerReady.set(state === PIPELINE_STATES.ready ? 1 : 0);
+    },
+    inflightChanged(messages, bytes) {
+      inflightMessages.set(messages);
+      inflightBytes.set(bytes);
+    },
+  };
+}
+
 /** Ingest's own metrics in the app's registry: requests, accepted events, rejections, producer batches. */
 export const ingestMetricsPlugin = fp(
   async (app: FastifyInstance) => {
-    const registers = [app.metrics];
-    const requests = new Counter({
-      name: 'ingest_requests_total',
-      help: 'Ingest requests by route and status',
-      labelNames: ['route', 'status'] as const,
-      registers,
-    });
-    const acceptedEvents = new Counter({
-      name: 'ingest_accepted_events_total',
-      help: 'Events acknowledged by Kafka and answered 202',
-      registers,
-    });
-    const rejections = new Counter({
-      name: 'ingest_rejections_total',
-      help: 'Rejected ingest requests by reason',
-      labelNames: ['reason'] as const,
-      registers,
-    });
-    const replayedEvents = new Counter({
-      name: 'ingest_replayed_events_total',
-      help: 'Dead letters re-produced to Kafka by a replay (acknowledged)',
-      registers,
-    });
-    const replaySkipped = new Counter({
-      name: 'ingest_replay_skipped_total',
-      help: 'Dead letters a replay (or dry run) left dead, by reason code',
-      labelNames: ['reason'] as const,
-      registers,
-    });
-    const batchMessages = new Histogram({
-      name: 'ingest_producer_batch_messages',
-      help: 'Messages per coalesced sendBatch',
-      buckets: BATCH_MESSAGE_BUCKETS,
-      registers,
-    });
-    const batchBytes = new Histogram({
-      name: 'ingest_producer_batch_bytes',
-      help: 'Estimated bytes per coalesced sendBatch',
-      buckets: BATCH_BYTE_BUCKETS,
-      registers,
-    });
-    const sendSeconds = new Histogram({
-      name: 'ingest_producer_send_duration_seconds',
-      help: 'sendBatch latency until acks=all, by outcome',
-      labelNames: ['outcome'] as const,
-      buckets: SEND_SECONDS_BUCKETS,
-      registers,
-    });
-    const inflightMessages = new Gauge({
-      name: 'ingest_inflight_messages',
-      help: 'Messages queued or being sent',
-      registers,
-    });
-    const inflightBytes = new Gauge({
-      name: 'ingest_inflight_bytes',
-      help: 'Bytes queued or being sent',
-      registers,
-    });
-    const producerReady = new Gauge({
-      name: 'ingest_producer_ready',
-      help: '1 when the producer is connected and taking events',
-      registers,
-    });
-
-    const producer: PipelineObserver = {
-      batchSent(messages, bytes, seconds) {
-        batchMessages.observe(messages);
-        batchBytes.observe(bytes);
-        sendSeconds.observe({ outcome: 'ok' }, seconds);
-      },
-      batchFailed(_messages, seconds) {
-        sendSeconds.observe({ outcome: 'error' }, seconds);
-      },
-      stateChanged(state: PipelineState) {
-        producerReady.set(state === 'ready' ? 1 : 0);
-      },
-      inflightChanged(messages, bytes) {
-        inflightMessages.set(messages);
-        inflightBytes.set(bytes);
-      },
-    };
+    const metrics = metricsIn(app.metrics);
+    const { counter } = metrics;
     app.decorate('ingestMetrics', {
-      requests,
-      acceptedEvents,
-      rejections,
-      replayedEvents,
-      replaySkipped,
-      producer,
-    });
+      requests: counter('ingest_requests_total', 'Ingest requests by route and status', ['route', 'status']),
+      acceptedEvents: counter(
+        'ingest_accepted_events_total',
+        'Events acknowledged by Kafka and answered 202',
+      ),
+      rejections: counter('ingest_rejections_total', 'Rejected ingest requests by reason', ['reason']),
+      replayedEvents: counter(
+        'ingest_replayed_events_total',
+        'Dead letters re-produced to Kafka by a replay (acknowledged)',
+      ),
+      replaySkipped: counter(
+        'ingest_replay_skipped_total',
+        'Dead letters a replay (or dry run) left dead, by reason code',
+        ['reason'],
+      ),
+      producer: producerMetrics(metrics),
+    } satisfies IngestMetrics);
   },
   { name: 'ingest-metrics', dependencies: ['splitstream-observability'] },
 );

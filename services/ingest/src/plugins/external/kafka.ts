@@ -12,12 +12,22 @@ import {
   Partitioners,
 } from 'kafkajs';
 import { COMPRESSIONS, type IngestConfig } from '../../config';
-import { ProducerPipeline, type ProducerSession } from '../../domain/pipeline';
+import type { OpenSession, ProducerSession } from '../../domain/pipeline';
+
+/** The Kafka client as the rest of ingest sees it: producer sessions, a topic probe, connection errors. */
+export interface IngestKafka {
+  readonly client: Kafka;
+  /** A fresh idempotent producer on the topic (acks=all); the pipeline decides when. */
+  readonly openSession: OpenSession;
+  /** Fetches the topic's metadata from the broker now (the /readyz broker check). */
+  probeTopic(): Promise<void>;
+  /** Called on every broker socket error, at once (not after kafkajs's retries). */
+  onConnectionError(listener: (error: Error) => void): void;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Route → Kafka path: budget, micro-batcher and broker breaker. */
-    pipeline: ProducerPipeline;
+    kafka: IngestKafka;
   }
 }
 
@@ -67,15 +77,15 @@ async function topicPartitions(kafka: Kafka, topic: string): Promise<number> {
   }
 }
 
-/** The Kafka client, the producer pipeline (decorated as `pipeline`) and the /readyz broker check. */
+/** The Kafka client (decorated as `kafka`): producer sessions on the topic and the readiness admin. */
 export const kafkaPlugin = fp(
   async (app: FastifyInstance, options: KafkaPluginOptions) => {
     const { config } = options;
     const topic = config.KAFKA_TOPIC;
     const compression =
       config.KAFKA_COMPRESSION === COMPRESSIONS.gzip ? CompressionTypes.GZIP : CompressionTypes.None;
-    let pipeline: ProducerPipeline | undefined;
-    const kafka = createKafka({
+    const errorListeners: Array<(error: Error) => void> = [];
+    const client = createKafka({
       clientId: 'splitstream-ingest',
       brokers: splitList(config.KAFKA_BROKERS),
       // Fastify's logger is pino; its declared type is the narrower FastifyBaseLogger.
@@ -83,14 +93,17 @@ export const kafkaPlugin = fp(
       overrides: {
         retry: CLIENT_RETRY,
         ...options.kafka,
-        socketFactory: observedSocketFactory(options.kafka?.socketFactory ?? defaultSocketFactory, (error) =>
-          pipeline?.trip('broker connection error', error),
+        socketFactory: observedSocketFactory(
+          options.kafka?.socketFactory ?? defaultSocketFactory,
+          (error) => {
+            for (const listener of errorListeners) listener(error);
+          },
         ),
       },
     });
 
     const openSession = async (): Promise<ProducerSession> => {
-      const producer = kafka.producer({
+      const producer = client.producer({
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
@@ -99,7 +112,7 @@ export const kafkaPlugin = fp(
       });
       try {
         await producer.connect();
-        const partitions = await topicPartitions(kafka, topic);
+        const partitions = await topicPartitions(client, topic);
         return {
           partitions,
           sendBatch: (messages) =>
@@ -112,31 +125,12 @@ export const kafkaPlugin = fp(
       }
     };
 
-    pipeline = new ProducerPipeline(
-      openSession,
-      {
-        microbatch: config.INGEST_MICROBATCH,
-        lingerMs: config.INGEST_LINGER_MS,
-        maxBatchMessages: config.INGEST_BATCH_MAX_MESSAGES,
-        maxBatchBytes: config.INGEST_BATCH_MAX_BYTES,
-        maxPartitionBytes: config.INGEST_PARTITION_BATCH_MAX_BYTES,
-        maxInflightMessages: config.INGEST_INFLIGHT_MAX_MESSAGES,
-        maxInflightBytes: config.INGEST_INFLIGHT_MAX_BYTES,
-        stallMs: config.INGEST_SEND_STALL_MS,
-        retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
-      },
-      app.log.child({ component: 'producer' }),
-      app.ingestMetrics.producer,
-    );
-    app.decorate('pipeline', pipeline);
-
-    // /readyz: the producer is connected and the broker answers a metadata request right now.
+    // One admin kept for /readyz, replaced after any failure.
     let readinessAdmin: Admin | undefined;
-    app.addReadinessCheck('kafka', async () => {
-      if (pipeline.state !== 'ready') throw new Error(`producer ${pipeline.state}`);
+    const probeTopic = async (): Promise<void> => {
       try {
         if (!readinessAdmin) {
-          readinessAdmin = kafka.admin();
+          readinessAdmin = client.admin();
           await readinessAdmin.connect();
         }
         await readinessAdmin.fetchTopicMetadata({ topics: [topic] });
@@ -146,16 +140,21 @@ export const kafkaPlugin = fp(
         await admin?.disconnect().catch(() => undefined);
         throw error;
       }
-    });
+    };
 
-    // Graceful shutdown: the HTTP server stops first; then everything queued is sent and answered.
+    app.decorate('kafka', {
+      client,
+      openSession,
+      probeTopic,
+      onConnectionError: (listener) => {
+        errorListeners.push(listener);
+      },
+    } satisfies IngestKafka);
+
+    // Producers belong to the sessions the pipeline opens and closes; only the admin is ours.
     app.addHook('onClose', async () => {
-      await pipeline.close();
       await readinessAdmin?.disconnect().catch(() => undefined);
     });
-
-    // A broker that is down at boot does not stop the service: it answers 503 and keeps reconnecting.
-    await pipeline.start();
   },
-  { name: 'ingest-kafka', dependencies: ['splitstream-observability', 'ingest-metrics'] },
+  { name: 'ingest-kafka', dependencies: ['splitstream-observability'] },
 );

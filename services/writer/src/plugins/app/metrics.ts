@@ -4,11 +4,10 @@ import type { BatchObserver, PartitionProgress, StallReason } from '../../domain
 /** Latest end offsets of a topic by partition, for lag while the writer is stuck on a batch. */
 export type EndOffsets = (topic: string) => Promise<Map<number, string>>;
 
-/**
- * The writer's Prometheus metrics. Lag is computed at scrape time from each owned partition's
- * progress: in messages (end offset − next offset to store) and in seconds (age of the oldest
- * event not stored yet), so both keep growing while a write is being retried.
- */
+const MICRO_BATCH_SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const WRITE_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** A partition not advancing, since when and why. */
 export interface PartitionStall {
   topic: string;
   partition: number;
@@ -16,6 +15,11 @@ export interface PartitionStall {
   sinceMs: number;
 }
 
+/**
+ * The writer's Prometheus metrics. Lag is computed at scrape time from each owned partition's
+ * progress: in messages (end offset − next offset to store) and in seconds (age of the oldest
+ * event not stored yet), so both keep growing while a write is being retried.
+ */
 export class WriterMetrics implements BatchObserver {
   private readonly partitions = new Map<string, PartitionProgress>();
   private readonly stalls = new Map<string, PartitionStall>();
@@ -73,12 +77,12 @@ export class WriterMetrics implements BatchObserver {
     this.batchSize = histogram(
       'writer_micro_batch_size',
       'Messages per micro-batch (one bulk write each)',
-      [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      MICRO_BATCH_SIZE_BUCKETS,
     );
     this.writeSeconds = histogram(
       'writer_write_duration_seconds',
       'Time to store one micro-batch (bulk insert, dead letters, checkpoint)',
-      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      WRITE_SECONDS_BUCKETS,
     );
     gauge(
       'writer_consumer_lag_messages',

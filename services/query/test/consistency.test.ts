@@ -1,44 +1,26 @@
 import { encodeToken, STORE, type StoredEvent } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { QueryConfig } from '../src/config';
-import {
-  buildApp,
-  newTenant,
-  openStore,
-  principal,
-  removeFixtures,
-  type Store,
-  seed,
-  setCheckpoints,
-  storedEvents,
-} from './helpers';
+import { buildApp, newTenant, principal, seed, setCheckpoints, storedEvents, useQuerySuite } from './helpers';
 
 /**
  * Read-your-writes against the real replica. The writer is simulated the way it works: the event is
  * stored on the primary, then the partition's checkpoint; the query reads from the replica.
  */
 describe('read-your-writes with consistency tokens', () => {
-  let store: Store;
-  let server: FastifyInstance;
-  let config: QueryConfig;
   const tenant = newTenant();
   const topic = uniqueName('qtopic');
 
-  beforeAll(async () => {
-    store = await openStore();
-    ({ server, config } = await buildApp({ KAFKA_TOPIC: topic }));
-    await setCheckpoints(store, topic, { 0: '100', 1: '100', 2: '100' });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await removeFixtures(store, [tenant], [topic]);
-    await store?.close();
+  const suite = useQuerySuite({
+    tenants: [tenant],
+    topics: [topic],
+    env: () => ({ KAFKA_TOPIC: topic }),
+    fixtures: async (store) => {
+      await setCheckpoints(store, topic, { 0: '100', 1: '100', 2: '100' });
+    },
   });
 
   const metric = async (outcome: string) => {
-    const text = (await server.inject('/metrics')).body;
+    const text = (await suite.server.inject('/metrics')).body;
     const match = text.match(
       new RegExp(`query_consistency_waits_total\\{outcome="${outcome}",service="query"\\} (\\d+)`),
     );
@@ -54,13 +36,13 @@ describe('read-your-writes with consistency tokens', () => {
 
     // The read is issued right after "ingest" answered, before the writer stored anything.
     const started = Date.now();
-    const read = server.inject({
+    const read = suite.server.inject({
       url: `/v1/events/fresh?after=${token}`,
-      headers: principal(tenant, config),
+      headers: principal(tenant, suite.config),
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await store.write.collection<StoredEvent>(STORE.collections.events).insertOne(doc);
-    await setCheckpoints(store, topic, { 1: '101' }, { replicated: false });
+    await suite.store.write.collection<StoredEvent>(STORE.collections.events).insertOne(doc);
+    await setCheckpoints(suite.store, topic, { 1: '101' }, { replicated: false });
 
     const res = await read;
     expect(res.statusCode).toBe(200);
@@ -72,20 +54,20 @@ describe('read-your-writes with consistency tokens', () => {
   });
 
   it('takes the token from the Consistency-Token header too, and answers at once when already applied', async () => {
-    await seed(store, storedEvents(tenant, [{ id: 'old', time: '2026-05-01T00:00:00Z' }], topic));
+    await seed(suite.store, storedEvents(tenant, [{ id: 'old', time: '2026-05-01T00:00:00Z' }], topic));
     const immediateBefore = await metric('immediate');
-    const res = await server.inject({
+    const res = await suite.server.inject({
       url: '/v1/events/old',
       headers: {
-        ...principal(tenant, config),
+        ...principal(tenant, suite.config),
         'consistency-token': encodeToken({ topic, offsets: { '0': '100' } }),
       },
     });
     expect(res.statusCode).toBe(200);
     expect(await metric('immediate')).toBe(immediateBefore + 1);
-    const stats = await server.inject({
+    const stats = await suite.server.inject({
       url: `/v1/stats?since=2026-05-01T00:00:00Z&until=2026-05-02T00:00:00Z&after=${encodeToken({ topic, offsets: { '2': '99' } })}`,
-      headers: principal(tenant, config),
+      headers: principal(tenant, suite.config),
     });
     expect(stats.statusCode).toBe(200);
   });
@@ -94,9 +76,9 @@ describe('read-your-writes with consistency tokens', () => {
     const token = encodeToken({ topic, offsets: { '0': '100', '2': '9000000000000' } });
     const timeoutsBefore = await metric('timeout');
     const started = Date.now();
-    const res = await server.inject({
+    const res = await suite.server.inject({
       url: `/v1/events?after=${token}&maxWaitMs=400`,
-      headers: principal(tenant, config),
+      headers: principal(tenant, suite.config),
     });
     const elapsed = Date.now() - started;
     expect(res.statusCode).toBe(503);
@@ -117,9 +99,9 @@ describe('read-your-writes with consistency tokens', () => {
   it('uses the configured default wait and never waits with maxWaitMs=0', async () => {
     const unknownPartition = encodeToken({ topic, offsets: { '5': '0' } });
     let started = Date.now();
-    const now = await server.inject({
+    const now = await suite.server.inject({
       url: `/v1/events/old/status?after=${unknownPartition}&maxWaitMs=0`,
-      headers: principal(tenant, config),
+      headers: principal(tenant, suite.config),
     });
     expect(now.statusCode).toBe(503);
     expect(now.json().partitionsBehind).toEqual([{ partition: 5, required: '0', applied: null }]);

@@ -1,23 +1,9 @@
 import { type DeadLetterRecord, deadLetterId, STORE } from '@splitstream/shared';
 import { uniqueName, waitFor } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
 import { Binary } from 'mongodb';
-import type { QueryConfig } from '../src/config';
-import {
-  buildApp,
-  newTenant,
-  openStore,
-  principal,
-  removeFixtures,
-  type Store,
-  seed,
-  storedEvents,
-} from './helpers';
+import { newTenant, seed, storedEvents, useQuerySuite } from './helpers';
 
 describe('dead letters and event status', () => {
-  let store: Store;
-  let server: FastifyInstance;
-  let config: QueryConfig;
   const tenant = newTenant();
   const other = newTenant();
   const topic = uniqueName('qtopic');
@@ -41,53 +27,49 @@ describe('dead letters and event status', () => {
     ...overrides,
   });
 
-  beforeAll(async () => {
-    store = await openStore();
-    ({ server, config } = await buildApp());
-    const records = [
-      ...Array.from({ length: 5 }, (_, i) => record(i)),
-      record(10, { tenant: other, id: 'theirs' }),
-      record(11, { reason: 'missing-tenant: no header' }),
-      record(16, {
-        id: 'was-replayed',
-        replayedAt: new Date(base + 30_000),
-        replayedTo: { topic: 'events', partition: 2, offset: '77' },
-      }),
-      // stored later after a replay: "stored" wins
-      record(12, { id: 'replayed', reason: 'rejected-by-store: transient' }),
-      // an older and a newer dead letter of the same event: the newest reason is reported
-      record(13, { id: 'twice', reason: 'first reason', deadLetteredAt: new Date(base + 10_000) }),
-      record(14, { id: 'twice', reason: 'latest reason', deadLetteredAt: new Date(base + 20_000) }),
-      record(15, {
-        id: 'bytes',
-        key: null,
-        value: new Binary(Buffer.from([0xff, 0x00])) as unknown as string,
-      }),
-    ];
-    // The writer omits what it could not read: here the tenant header and the event.
-    for (const field of ['tenant', 'id', 'source', 'type'] as const)
-      delete (records[6] as Partial<DeadLetterRecord>)[field];
-    await store.write.collection<DeadLetterRecord>(STORE.collections.deadLetters).insertMany(records);
-    await waitFor(
-      async () =>
-        (await store.read.collection(STORE.collections.deadLetters).countDocuments({ topic })) ===
-        records.length,
-      { what: 'dead letters replicated' },
-    );
-    await seed(
-      store,
-      storedEvents(tenant, [{ id: 'replayed', source: '/shop', time: '2026-08-01T00:00:00Z' }]),
-    );
+  const suite = useQuerySuite({
+    tenants: [tenant, other],
+    fixtures: async (store) => {
+      const records = [
+        ...Array.from({ length: 5 }, (_, i) => record(i)),
+        record(10, { tenant: other, id: 'theirs' }),
+        record(11, { reason: 'missing-tenant: no header' }),
+        record(16, {
+          id: 'was-replayed',
+          replayedAt: new Date(base + 30_000),
+          replayedTo: { topic: 'events', partition: 2, offset: '77' },
+        }),
+        // stored later after a replay: "stored" wins
+        record(12, { id: 'replayed', reason: 'rejected-by-store: transient' }),
+        // an older and a newer dead letter of the same event: the newest reason is reported
+        record(13, { id: 'twice', reason: 'first reason', deadLetteredAt: new Date(base + 10_000) }),
+        record(14, { id: 'twice', reason: 'latest reason', deadLetteredAt: new Date(base + 20_000) }),
+        record(15, {
+          id: 'bytes',
+          key: null,
+          value: new Binary(Buffer.from([0xff, 0x00])) as unknown as string,
+        }),
+      ];
+      // The writer omits what it could not read: here the tenant header and the event.
+      for (const field of ['tenant', 'id', 'source', 'type'] as const)
+        delete (records[6] as Partial<DeadLetterRecord>)[field];
+      await store.write.collection<DeadLetterRecord>(STORE.collections.deadLetters).insertMany(records);
+      await waitFor(
+        async () =>
+          (await store.read.collection(STORE.collections.deadLetters).countDocuments({ topic })) ===
+          records.length,
+        { what: 'dead letters replicated' },
+      );
+      await seed(
+        store,
+        storedEvents(tenant, [{ id: 'replayed', source: '/shop', time: '2026-08-01T00:00:00Z' }]),
+      );
+    },
+    teardown: async (store) => {
+      await store.write.collection(STORE.collections.deadLetters).deleteMany({ topic });
+    },
   });
-
-  afterAll(async () => {
-    await server?.close();
-    await removeFixtures(store, [tenant, other]);
-    await store?.write.collection(STORE.collections.deadLetters).deleteMany({ topic });
-    await store?.close();
-  });
-
-  const get = (url: string, who = tenant) => server.inject({ url, headers: principal(who, config) });
+  const { get } = suite;
 
   it('says when a dead letter was replayed and where the copy went', async () => {
     const res = await get('/v1/deadletters?limit=1000');

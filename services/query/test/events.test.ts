@@ -1,61 +1,51 @@
 import { CURSOR_PATTERN, SCOPES, STORE, STORE_INDEXES, type StoredEvent } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { QueryConfig } from '../src/config';
 import { eventsFilter, eventsSort } from '../src/domain/events';
 import { METADATA_FIELD } from '../src/domain/items';
 import {
   buildApp,
   newTenant,
-  openStore,
   principal,
   removeFixtures,
-  type Store,
   seed,
   setCheckpoints,
   storedEvents,
+  useQuerySuite,
 } from './helpers';
 
 describe('event reads against the replicated store', () => {
-  let store: Store;
-  let server: FastifyInstance;
-  let config: QueryConfig;
   const tenant = newTenant();
   const other = newTenant();
   const topic = uniqueName('qtopic');
   const checkpointTime = new Date(Date.now() - 1_500);
   let docs: StoredEvent[];
 
-  const get = (url: string, who = tenant) => server.inject({ url, headers: principal(who, config) });
-
-  beforeAll(async () => {
-    store = await openStore();
-    ({ server, config } = await buildApp({ KAFKA_TOPIC: topic }));
-    docs = storedEvents(tenant, [
-      {
-        id: 'a1',
-        type: 'order.created',
-        source: '/shop',
-        subject: 'o-1',
-        time: '2026-03-01T10:00:00Z',
-        region: 'eu',
-      },
-      { id: 'a2', type: 'order.paid', source: '/shop', subject: 'o-1', time: '2026-03-01T10:05:00Z' },
-      { id: 'a3', type: 'order.created', source: '/billing', subject: 'o-2', time: '2026-03-01T11:00:00Z' },
-      { id: 'a4', type: 'order.created', source: '/shop', time: '2026-03-01T12:00:00Z', data: { n: 4 } },
-      { id: 'a5', type: '$gt', source: '/shop', subject: 'o-3', time: '2026-03-01T13:00:00Z' },
-      { id: 'dup', type: 'order.paid', source: '/shop', time: '2026-03-01T14:00:00Z' },
-      { id: 'dup', type: 'order.paid', source: '/billing', time: '2026-03-01T14:00:00Z' },
-    ]);
-    await seed(store, [...docs, ...storedEvents(other, [{ id: 'secret', time: '2026-03-01T10:00:00Z' }])]);
-    await setCheckpoints(store, topic, { 0: '10', 1: '12' }, { updatedAt: checkpointTime });
+  const suite = useQuerySuite({
+    tenants: [tenant, other],
+    topics: [topic],
+    env: () => ({ KAFKA_TOPIC: topic }),
+    fixtures: async (store) => {
+      docs = storedEvents(tenant, [
+        {
+          id: 'a1',
+          type: 'order.created',
+          source: '/shop',
+          subject: 'o-1',
+          time: '2026-03-01T10:00:00Z',
+          region: 'eu',
+        },
+        { id: 'a2', type: 'order.paid', source: '/shop', subject: 'o-1', time: '2026-03-01T10:05:00Z' },
+        { id: 'a3', type: 'order.created', source: '/billing', subject: 'o-2', time: '2026-03-01T11:00:00Z' },
+        { id: 'a4', type: 'order.created', source: '/shop', time: '2026-03-01T12:00:00Z', data: { n: 4 } },
+        { id: 'a5', type: '$gt', source: '/shop', subject: 'o-3', time: '2026-03-01T13:00:00Z' },
+        { id: 'dup', type: 'order.paid', source: '/shop', time: '2026-03-01T14:00:00Z' },
+        { id: 'dup', type: 'order.paid', source: '/billing', time: '2026-03-01T14:00:00Z' },
+      ]);
+      await seed(store, [...docs, ...storedEvents(other, [{ id: 'secret', time: '2026-03-01T10:00:00Z' }])]);
+      await setCheckpoints(store, topic, { 0: '10', 1: '12' }, { updatedAt: checkpointTime });
+    },
   });
-
-  afterAll(async () => {
-    await server?.close();
-    await removeFixtures(store, [tenant, other], [topic]);
-    await store?.close();
-  });
+  const { get } = suite;
 
   const ids = (body: { items: { id: string; source: string }[] }) =>
     body.items.map((i) => `${i.id}@${i.source}`);
@@ -161,7 +151,10 @@ describe('event reads against the replicated store', () => {
   it('finds ids of the maximum length, with characters that need encoding', async () => {
     const longId = `${'x/?#%'.repeat(25)}abc`;
     expect(longId).toHaveLength(128);
-    await seed(store, storedEvents(other, [{ id: longId, source: '/long', time: '2026-03-02T00:00:00Z' }]));
+    await seed(
+      suite.store,
+      storedEvents(other, [{ id: longId, source: '/long', time: '2026-03-02T00:00:00Z' }]),
+    );
     const res = await get(`/v1/events/${encodeURIComponent(longId)}`, other);
     expect(res.statusCode).toBe(200);
     expect(res.json().id).toBe(longId);
@@ -173,7 +166,7 @@ describe('event reads against the replicated store', () => {
     const crowded = newTenant();
     try {
       await seed(
-        store,
+        suite.store,
         storedEvents(
           crowded,
           Array.from({ length: 101 }, (_, i) => ({
@@ -190,7 +183,7 @@ describe('event reads against the replicated store', () => {
       expect(res.json().sourcesTruncated).toBe(true);
       expect(res.json().detail).toContain('more than 100 sources');
     } finally {
-      await removeFixtures(store, [crowded]);
+      await removeFixtures(suite.store, [crowded]);
     }
   });
 
@@ -232,7 +225,7 @@ describe('event reads against the replicated store', () => {
       expect(age).toBeGreaterThanOrEqual(1_500);
       expect(age).toBeLessThanOrEqual(Date.now() - checkpointTime.getTime());
     }
-    const metrics = (await server.inject('/metrics')).body;
+    const metrics = (await suite.server.inject('/metrics')).body;
     expect(metrics).toMatch(
       /query_read_duration_seconds_count\{service="query",route="\/v1\/events",served_by="replica"\} [1-9]/,
     );
@@ -253,19 +246,19 @@ describe('event reads against the replicated store', () => {
   });
 
   it('refuses requests without the gateway’s proof (401) or without the read scope (403)', async () => {
-    expect((await server.inject('/v1/events')).statusCode).toBe(401);
-    const forged = { ...principal(tenant, config), 'x-splitstream-tenant': other };
-    expect((await server.inject({ url: '/v1/events', headers: forged })).statusCode).toBe(401);
-    const writeOnly = await server.inject({
+    expect((await suite.server.inject('/v1/events')).statusCode).toBe(401);
+    const forged = { ...principal(tenant, suite.config), 'x-splitstream-tenant': other };
+    expect((await suite.server.inject({ url: '/v1/events', headers: forged })).statusCode).toBe(401);
+    const writeOnly = await suite.server.inject({
       url: '/v1/events',
-      headers: principal(tenant, config, [SCOPES.write]),
+      headers: principal(tenant, suite.config, [SCOPES.write]),
     });
     expect(writeOnly.statusCode).toBe(403);
     expect(writeOnly.json().detail).toContain('events:read');
   });
 
   it('keeps a tenant equality on the store for every list filter (explain)', async () => {
-    const events = store.read.collection<StoredEvent>(STORE.collections.events);
+    const events = suite.store.read.collection<StoredEvent>(STORE.collections.events);
     const indexNames = (STORE_INDEXES[STORE.collections.events] ?? []).map((i) => i.name);
     for (const filter of [{}, { type: 'order.created' }, { source: '/shop' }, { subject: 'o-1' }]) {
       const query = { tenant, ...filter, range: {}, limit: 100, order: 'asc' as const };

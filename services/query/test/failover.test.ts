@@ -1,19 +1,15 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { encodeToken } from '@splitstream/shared';
 import { startStoreWithoutBackend, TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { QueryConfig } from '../src/config';
 import {
   buildApp,
   infra,
   newTenant,
-  openStore,
   principal,
-  removeFixtures,
-  type Store,
   seed,
   setCheckpoints,
   storedEvents,
+  useQuerySuite,
 } from './helpers';
 
 const portOf = (uri: string) => Number(new URL(uri).port);
@@ -25,9 +21,6 @@ const uriThrough = (proxy: TcpProxy) =>
  * this app only, the shared store keeps running for everyone else.
  */
 describe('store endpoint failures', () => {
-  let store: Store;
-  let server: FastifyInstance;
-  let config: QueryConfig;
   let replicaProxy: TcpProxy;
   let primaryProxy: TcpProxy;
   const tenant = newTenant();
@@ -38,32 +31,34 @@ describe('store endpoint failures', () => {
     cutProxies.add(proxy);
     await proxy.cut();
   };
-  const read = (url = '/v1/events/e1') => server.inject({ url, headers: principal(tenant, config) });
+  const read = (url = '/v1/events/e1') =>
+    suite.server.inject({ url, headers: principal(tenant, suite.config) });
   const metric = async (pattern: RegExp) =>
-    Number((await server.inject('/metrics')).body.match(pattern)?.[1] ?? 0);
+    Number((await suite.server.inject('/metrics')).body.match(pattern)?.[1] ?? 0);
 
-  beforeAll(async () => {
-    store = await openStore();
-    replicaProxy = await new TcpProxy('127.0.0.1', portOf(infra.readUri)).start();
-    primaryProxy = await new TcpProxy('127.0.0.1', portOf(infra.writeUri)).start();
-    ({ server, config } = await buildApp({
-      MONGO_READ_URI: uriThrough(replicaProxy),
-      MONGO_WRITE_URI: uriThrough(primaryProxy),
-      KAFKA_TOPIC: topic,
-      STORE_HEARTBEAT_MS: '500',
-      REPLICA_SELECTION_TIMEOUT_MS: '500',
-      PRIMARY_SELECTION_TIMEOUT_MS: '500',
-    }));
-    await seed(store, storedEvents(tenant, [{ id: 'e1', time: '2026-06-01T00:00:00Z' }], topic));
-    await setCheckpoints(store, topic, { 0: '7' });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await replicaProxy?.stop();
-    await primaryProxy?.stop();
-    await removeFixtures(store, [tenant], [topic]);
-    await store?.close();
+  const suite = useQuerySuite({
+    tenants: [tenant],
+    topics: [topic],
+    env: async () => {
+      replicaProxy = await new TcpProxy('127.0.0.1', portOf(infra.readUri)).start();
+      primaryProxy = await new TcpProxy('127.0.0.1', portOf(infra.writeUri)).start();
+      return {
+        MONGO_READ_URI: uriThrough(replicaProxy),
+        MONGO_WRITE_URI: uriThrough(primaryProxy),
+        KAFKA_TOPIC: topic,
+        STORE_HEARTBEAT_MS: '500',
+        REPLICA_SELECTION_TIMEOUT_MS: '500',
+        PRIMARY_SELECTION_TIMEOUT_MS: '500',
+      };
+    },
+    fixtures: async (store) => {
+      await seed(store, storedEvents(tenant, [{ id: 'e1', time: '2026-06-01T00:00:00Z' }], topic));
+      await setCheckpoints(store, topic, { 0: '7' });
+    },
+    teardown: async () => {
+      await replicaProxy?.stop();
+      await primaryProxy?.stop();
+    },
   });
 
   afterEach(async () => {
@@ -105,7 +100,7 @@ describe('store endpoint failures', () => {
     expect(withToken.statusCode).toBe(200);
     expect(withToken.headers['splitstream-served-by']).toBe('primary');
 
-    expect((await server.inject('/readyz')).statusCode).toBe(200);
+    expect((await suite.server.inject('/readyz')).statusCode).toBe(200);
     expect(await metric(/query_store_endpoint_up\{endpoint="replica",service="query"\} (\d+)/)).toBe(0);
     expect(
       await metric(
@@ -136,7 +131,7 @@ describe('store endpoint failures', () => {
     expect((await read('/v1/stats?since=2026-06-01T00:00:00Z&until=2026-06-02T00:00:00Z')).json().total).toBe(
       1,
     );
-    expect((await server.inject('/readyz')).statusCode).toBe(200);
+    expect((await suite.server.inject('/readyz')).statusCode).toBe(200);
   });
 
   it('starts while the replica endpoint is down, serves from the primary, and connects when it comes up', async () => {
@@ -236,7 +231,7 @@ describe('store endpoint failures', () => {
     expect(res.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
     expect(res.headers['splitstream-served-by']).toBeUndefined();
     expect(JSON.stringify(res.json())).not.toMatch(/127\.0\.0\.1|Mongo/);
-    const ready = await server.inject('/readyz');
+    const ready = await suite.server.inject('/readyz');
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks.store).toContain('neither');
   });

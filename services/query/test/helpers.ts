@@ -165,3 +165,49 @@ export async function removeFixtures(store: Store, tenants: string[], topics: st
     await store.write.collection(STORE.collections.checkpoints).deleteMany({ topic: { $in: topics } });
   }
 }
+
+/** What a suite's tests use: the store clients, the app, its config, and a GET as a tenant. */
+export interface QuerySuite {
+  store: Store;
+  server: FastifyInstance;
+  config: QueryConfig;
+  /** A GET with the signed headers of `who` (the suite's first tenant unless given). */
+  get(url: string, who?: string): ReturnType<FastifyInstance['inject']>;
+}
+
+export interface QuerySuiteOptions {
+  /** The suite's tenants: their events and dead letters are removed afterwards. */
+  tenants: string[];
+  /** Topics whose checkpoints are removed afterwards. */
+  topics?: string[];
+  /** The app's settings, read once the store is open (a suite may start proxies for them). */
+  env?: () => Promise<Record<string, string>> | Record<string, string>;
+  /** Writes the suite's fixtures once the app is built. */
+  fixtures?: (store: Store) => Promise<void>;
+  /** More cleanup, after the app is closed and before the fixtures are removed. */
+  teardown?: (store: Store) => Promise<void>;
+  timeoutMs?: number;
+}
+
+/**
+ * The setup every store-backed suite shares, as its describe's beforeAll and afterAll: open the
+ * store, build the app, seed; close the app, remove the suite's fixtures, close the store.
+ */
+export function useQuerySuite(options: QuerySuiteOptions): QuerySuite {
+  const suite = {
+    get: (url: string, who = options.tenants[0] as string) =>
+      suite.server.inject({ url, headers: principal(who, suite.config) }),
+  } as QuerySuite;
+  beforeAll(async () => {
+    suite.store = await openStore();
+    ({ server: suite.server, config: suite.config } = await buildApp(await options.env?.()));
+    await options.fixtures?.(suite.store);
+  }, options.timeoutMs);
+  afterAll(async () => {
+    await suite.server?.close();
+    await options.teardown?.(suite.store);
+    await removeFixtures(suite.store, options.tenants, options.topics);
+    await suite.store?.close();
+  });
+  return suite;
+}

@@ -1,16 +1,5 @@
 import { STORE, type StoredEvent } from '@splitstream/shared';
-import type { FastifyInstance } from 'fastify';
-import type { QueryConfig } from '../src/config';
-import {
-  buildApp,
-  newTenant,
-  openStore,
-  principal,
-  removeFixtures,
-  type Store,
-  seed,
-  storedEvents,
-} from './helpers';
+import { newTenant, principal, seed, storedEvents, useQuerySuite } from './helpers';
 
 const EXISTING = 2_500;
 const PAGE = 100;
@@ -20,31 +9,24 @@ const BASE = Date.UTC(2026, 4, 1);
 const WALK_TIMEOUT_MS = 150_000;
 
 describe('keyset pagination under concurrent inserts', () => {
-  let store: Store;
-  let server: FastifyInstance;
-  let config: QueryConfig;
   const tenant = newTenant();
 
-  beforeAll(async () => {
-    store = await openStore();
-    ({ server, config } = await buildApp());
-    // Three events per second: equal times make the _id tie-break part of page boundaries.
-    await seed(
-      store,
-      storedEvents(
-        tenant,
-        Array.from({ length: EXISTING }, (_, i) => ({
-          id: `old-${i}`,
-          time: new Date(BASE + Math.floor(i / 3) * 1000),
-        })),
-      ),
-    );
-  }, WALK_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await server?.close();
-    await removeFixtures(store, [tenant]);
-    await store?.close();
+  const suite = useQuerySuite({
+    tenants: [tenant],
+    fixtures: async (store) => {
+      // Three events per second: equal times make the _id tie-break part of page boundaries.
+      await seed(
+        store,
+        storedEvents(
+          tenant,
+          Array.from({ length: EXISTING }, (_, i) => ({
+            id: `old-${i}`,
+            time: new Date(BASE + Math.floor(i / 3) * 1000),
+          })),
+        ),
+      );
+    },
+    timeoutMs: WALK_TIMEOUT_MS,
   });
 
   it.each(['asc', 'desc'])(
@@ -61,7 +43,7 @@ describe('keyset pagination under concurrent inserts', () => {
           time: new Date(BASE + Math.floor(Math.random() * (EXISTING / 3)) * 1000),
         }));
         inserted += batch.length;
-        await store.write
+        await suite.store.write
           .collection<StoredEvent>(STORE.collections.events)
           .insertMany(storedEvents(tenant, batch));
       };
@@ -72,9 +54,9 @@ describe('keyset pagination under concurrent inserts', () => {
       let pages = 0;
       do {
         const [res] = await Promise.all([
-          server.inject({
+          suite.server.inject({
             url: `/v1/events?limit=${PAGE}&order=${order}${cursor ? `&cursor=${cursor}` : ''}`,
-            headers: principal(tenant, config),
+            headers: principal(tenant, suite.config),
           }),
           insertBatch(),
         ]);

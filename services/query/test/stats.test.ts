@@ -1,17 +1,6 @@
 import { STORE, type StoredEvent, timeBuckets } from '@splitstream/shared';
-import type { FastifyInstance } from 'fastify';
 import type { MongoBulkWriteError } from 'mongodb';
-import type { QueryConfig } from '../src/config';
-import {
-  buildApp,
-  newTenant,
-  openStore,
-  principal,
-  removeFixtures,
-  type Store,
-  seed,
-  storedEvents,
-} from './helpers';
+import { buildApp, newTenant, principal, seed, storedEvents, useQuerySuite } from './helpers';
 
 const SINCE = Date.UTC(2026, 6, 1, 22, 0);
 const UNTIL = Date.UTC(2026, 6, 2, 1, 0); // three hours, across a day boundary
@@ -20,51 +9,55 @@ const SOURCES = ['/shop', '/billing'];
 const SUBJECTS = ['o-1', 'o-2', undefined];
 
 describe('stats', () => {
-  let store: Store;
-  let server: FastifyInstance;
-  let config: QueryConfig;
   const tenant = newTenant();
   const other = newTenant();
   let docs: StoredEvent[];
 
-  beforeAll(async () => {
-    store = await openStore();
-    ({ server, config } = await buildApp());
-    let seedValue = 7;
-    const random = (n: number) => {
-      seedValue = (seedValue * 48271) % 2147483647;
-      return seedValue % n;
-    };
-    const specs = Array.from({ length: 300 }, (_, i) => ({
-      id: `s-${i}`,
-      type: TYPES[random(TYPES.length)],
-      source: SOURCES[random(SOURCES.length)],
-      subject: SUBJECTS[random(SUBJECTS.length)],
-      // a little outside the range on both sides, and exactly on both bounds
-      time: new Date(SINCE - 600_000 + random(UNTIL - SINCE + 1_200_000)),
-    }));
-    specs.push({ id: 'on-since', type: 'edge', source: '/shop', subject: undefined, time: new Date(SINCE) });
-    specs.push({ id: 'on-until', type: 'edge', source: '/shop', subject: undefined, time: new Date(UNTIL) });
-    docs = storedEvents(tenant, specs);
-    await seed(store, [
-      ...docs,
-      ...storedEvents(other, [{ type: 'order.created', time: new Date(SINCE + 1000) }]),
-    ]);
-    // A redelivered copy of stored events is a no-op for the store (same identity): never counted twice.
-    const redelivered = await store.write
-      .collection<StoredEvent>(STORE.collections.events)
-      .insertMany(docs.slice(0, 20), { ordered: false })
-      .then(
-        (result) => result.insertedCount,
-        (error: MongoBulkWriteError) => error.insertedCount,
-      );
-    expect(redelivered).toBe(0);
-  });
-
-  afterAll(async () => {
-    await server?.close();
-    await removeFixtures(store, [tenant, other]);
-    await store?.close();
+  const suite = useQuerySuite({
+    tenants: [tenant, other],
+    fixtures: async (store) => {
+      let seedValue = 7;
+      const random = (n: number) => {
+        seedValue = (seedValue * 48271) % 2147483647;
+        return seedValue % n;
+      };
+      const specs = Array.from({ length: 300 }, (_, i) => ({
+        id: `s-${i}`,
+        type: TYPES[random(TYPES.length)],
+        source: SOURCES[random(SOURCES.length)],
+        subject: SUBJECTS[random(SUBJECTS.length)],
+        // a little outside the range on both sides, and exactly on both bounds
+        time: new Date(SINCE - 600_000 + random(UNTIL - SINCE + 1_200_000)),
+      }));
+      specs.push({
+        id: 'on-since',
+        type: 'edge',
+        source: '/shop',
+        subject: undefined,
+        time: new Date(SINCE),
+      });
+      specs.push({
+        id: 'on-until',
+        type: 'edge',
+        source: '/shop',
+        subject: undefined,
+        time: new Date(UNTIL),
+      });
+      docs = storedEvents(tenant, specs);
+      await seed(store, [
+        ...docs,
+        ...storedEvents(other, [{ type: 'order.created', time: new Date(SINCE + 1000) }]),
+      ]);
+      // A redelivered copy of stored events is a no-op for the store (same identity): never counted twice.
+      const redelivered = await store.write
+        .collection<StoredEvent>(STORE.collections.events)
+        .insertMany(docs.slice(0, 20), { ordered: false })
+        .then(
+          (result) => result.insertedCount,
+          (error: MongoBulkWriteError) => error.insertedCount,
+        );
+      expect(redelivered).toBe(0);
+    },
   });
 
   /** The expected answer, computed here from the fixtures. */
@@ -95,9 +88,9 @@ describe('stats', () => {
   ] as const)('counts by %s per %s exactly as computed from the fixtures', async (by, interval) => {
     const since = new Date(SINCE).toISOString();
     const until = new Date(UNTIL).toISOString();
-    const res = await server.inject({
+    const res = await suite.server.inject({
       url: `/v1/stats?by=${by}&interval=${interval}&since=${since}&until=${until}`,
-      headers: principal(tenant, config),
+      headers: principal(tenant, suite.config),
     });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -117,9 +110,9 @@ describe('stats', () => {
   });
 
   it('defaults to by=type per hour, and counts only the tenant’s own events', async () => {
-    const res = await server.inject({
+    const res = await suite.server.inject({
       url: `/v1/stats?since=${new Date(SINCE).toISOString()}&until=${new Date(SINCE + 3_600_000).toISOString()}`,
-      headers: principal(other, config),
+      headers: principal(other, suite.config),
     });
     expect(res.json()).toMatchObject({
       by: 'type',
@@ -161,9 +154,9 @@ describe('stats', () => {
     ['equal to', SINCE],
     ['before', SINCE - 3_600_000],
   ])('answers an empty range when until is %s since', async (_what, until) => {
-    const res = await server.inject({
+    const res = await suite.server.inject({
       url: `/v1/stats?since=${new Date(SINCE).toISOString()}&until=${new Date(until).toISOString()}`,
-      headers: principal(tenant, config),
+      headers: principal(tenant, suite.config),
     });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ complete: true, total: 0, groups: [] });

@@ -1,8 +1,7 @@
 import { connect } from 'node:net';
 import { TcpProxy, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { Admin, ISocketFactory } from 'kafkajs';
-import { buildIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
+import type { ISocketFactory } from 'kafkajs';
+import { buildIngest, consumeTopic, ingestSuite, postEvent, sampleEvent } from './helpers';
 
 interface Outcome {
   id: string;
@@ -18,37 +17,27 @@ interface Outcome {
  */
 describe('broker outage (real broker behind a TcpProxy)', () => {
   const [brokerHost = '127.0.0.1', brokerPort = '9092'] = (testInfra().brokers[0] ?? '').split(':');
-  const kafka = testKafka();
-  let admin: Admin;
-  let topic: string;
   let proxy: TcpProxy;
-  let app: FastifyInstance;
+  const suite = ingestSuite({
+    build: async (topic) => {
+      proxy = await new TcpProxy(brokerHost, Number(brokerPort)).start();
+      // The broker advertises its own address, so every connection (not only bootstrap) goes through the proxy.
+      const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+        const viaProxy = host === brokerHost && port === Number(brokerPort);
+        const socket = connect(
+          { host: viaProxy ? '127.0.0.1' : host, port: viaProxy ? proxy.port : port },
+          onConnect,
+        );
+        socket.setKeepAlive(true, 60_000);
+        return socket;
+      };
+      return buildIngest(topic, {}, { socketFactory });
+    },
+    afterApp: async () => {
+      await proxy?.stop();
+    },
+  });
   const tenant = uniqueName('tenant');
-
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    topic = await createTopic(admin);
-    proxy = await new TcpProxy(brokerHost, Number(brokerPort)).start();
-    // The broker advertises its own address, so every connection (not only bootstrap) goes through the proxy.
-    const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
-      const viaProxy = host === brokerHost && port === Number(brokerPort);
-      const socket = connect(
-        { host: viaProxy ? '127.0.0.1' : host, port: viaProxy ? proxy.port : port },
-        onConnect,
-      );
-      socket.setKeepAlive(true, 60_000);
-      return socket;
-    };
-    app = await buildIngest(topic, {}, { socketFactory });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await proxy?.stop();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-  });
 
   it('answers 503 + Retry-After within 1 s while the broker is gone, recovers by itself, never 202s a lost event', async () => {
     const outcomes: Outcome[] = [];
@@ -57,12 +46,7 @@ describe('broker outage (real broker behind a TcpProxy)', () => {
       while (running) {
         const event = sampleEvent({ subject: `s-${outcomes.length % 5}` });
         const sentAt = performance.now();
-        const response = await app.inject({
-          method: 'POST',
-          url: '/v1/events',
-          headers: writeHeaders(tenant),
-          payload: event,
-        });
+        const response = await postEvent(suite.app, tenant, event);
         outcomes.push({
           id: String(event.id),
           status: response.statusCode,
@@ -83,7 +67,7 @@ describe('broker outage (real broker behind a TcpProxy)', () => {
       const cutAt = performance.now();
       await proxy.cut();
       // While it is down: /readyz says so, and requests are refused fast.
-      await waitFor(async () => (await app.inject('/readyz')).statusCode === 503, {
+      await waitFor(async () => (await suite.app.inject('/readyz')).statusCode === 503, {
         timeoutMs: 1_000,
         what: 'readyz 503',
       });
@@ -114,7 +98,7 @@ describe('broker outage (real broker behind a TcpProxy)', () => {
       await waitFor(() => outcomes.filter((o) => o.sentAt > restoredAt && o.status === 202).length >= 50, {
         what: '50 accepted events after recovery',
       });
-      expect((await app.inject('/readyz')).statusCode).toBe(200);
+      expect((await suite.app.inject('/readyz')).statusCode).toBe(200);
     } finally {
       running = false;
       await Promise.all(clients);
@@ -124,7 +108,7 @@ describe('broker outage (real broker behind a TcpProxy)', () => {
     const accepted = outcomes.filter((o) => o.status === 202);
     const refused = outcomes.filter((o) => o.status === 503);
     expect(outcomes.every((o) => o.status === 202 || o.status === 503)).toBe(true);
-    const messages = await consumeTopic(kafka, topic, accepted.length);
+    const messages = await consumeTopic(suite.kafka, suite.topic, accepted.length);
     const inTopic = new Set(messages.map((m) => String(m.value.id)));
     const lost = accepted.filter((o) => !inTopic.has(o.id));
     expect({ accepted: accepted.length, lost: lost.length }).toEqual({ accepted: accepted.length, lost: 0 });

@@ -1,8 +1,6 @@
 import { DATA_LIMITS } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { Admin } from 'kafkajs';
-import { buildReadyIngest, createTopic, testKafka, topicSize, writeHeaders } from './helpers';
+import { ingestSuite, topicSize, writeHeaders } from './helpers';
 
 /**
  * What ingest refuses inside an event beyond the schema's shapes: what a MongoDB document could
@@ -11,31 +9,15 @@ import { buildReadyIngest, createTopic, testKafka, topicSize, writeHeaders } fro
  * one written by hand; it has no `-0` or 2^64 literal).
  */
 describe('ingest content limits (real broker)', () => {
-  const kafka = testKafka();
-  let admin: Admin;
-  let topic: string;
-  let app: FastifyInstance;
+  const suite = ingestSuite({ partitions: 1 });
   const tenant = uniqueName('limits');
-
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    topic = await createTopic(admin, 1);
-    app = await buildReadyIngest(topic);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-  });
 
   /** An event whose `data` is the given JSON text, as the body text of a POST. */
   const eventText = (dataJson: string, attributes = '') =>
     `{"specversion":"1.0","id":"${uniqueName('e')}","source":"/limits","type":"t"${attributes},"data":${dataJson}}`;
 
   const post = (payload: string, url = '/v1/events', contentType = 'application/json') =>
-    app.inject({
+    suite.app.inject({
       method: 'POST',
       url,
       headers: { 'content-type': contentType, ...writeHeaders(tenant) },
@@ -45,7 +27,7 @@ describe('ingest content limits (real broker)', () => {
   const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 
   it('answers 400 naming the field for each refused content, and writes nothing', async () => {
-    const before = await topicSize(admin, topic);
+    const before = await topicSize(suite.admin, suite.topic);
     const cases: Array<[string, string, RegExp]> = [
       [eventText('{"k":"ok"}', ',"subject":"a\\u0000b"'), '/subject', /control characters/],
       [eventText('{"k":"ok"}', ',"traceparent":"\\ud800"'), '/traceparent', /unpaired surrogates/],
@@ -93,7 +75,7 @@ describe('ingest content limits (real broker)', () => {
       { field: '/1/data/__proto__', message: expect.any(String) },
       { field: `/2/data${'/a'.repeat(DATA_LIMITS.maxDepth)}`, message: expect.any(String) },
     ]);
-    expect(await topicSize(admin, topic)).toBe(before);
+    expect(await topicSize(suite.admin, suite.topic)).toBe(before);
   });
 
   it('accepts what MongoDB stores: U+0000 in values, $ . empty and constructor keys, 5,000 keys, odd numbers', async () => {

@@ -54,9 +54,77 @@ export async function buildReadyIngest(...args: Parameters<typeof buildIngest>):
   return server;
 }
 
+/** What an ingest suite shares: a Kafka client, a connected admin, its own topic and (usually) an app. */
+export interface IngestSuite {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly topic: string;
+  readonly app: FastifyInstance;
+}
+
+export interface IngestSuiteOptions {
+  /** Partitions of the suite's topic (the events topic's count by default). */
+  partitions?: number;
+  /** Env of the default app: buildReadyIngest(topic, env). */
+  env?: Record<string, string>;
+  /** Builds the suite's app instead (false: the suite builds its own apps in its tests). */
+  build?: ((topic: string) => Promise<FastifyInstance>) | false;
+  /** Runs after the app closed, before the topic is deleted (what `build` started). */
+  afterApp?: () => Promise<void>;
+}
+
+/**
+ * beforeAll/afterAll for a suite against the real broker: admin connected and a fresh topic before,
+ * then the app built on it; after, the app closed, the topic deleted and the admin disconnected.
+ * Read the fields inside hooks and tests (they are set by beforeAll).
+ */
+export function ingestSuite(options: IngestSuiteOptions = {}): IngestSuite {
+  const kafka = testKafka();
+  const { build = (topic: string) => buildReadyIngest(topic, options.env) } = options;
+  let admin: Admin | undefined;
+  let topic: string | undefined;
+  let app: FastifyInstance | undefined;
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the suite's ${what} is set in beforeAll`);
+    return value;
+  };
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    topic = await createTopic(admin, options.partitions);
+    if (build) app = await build(topic);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await options.afterApp?.();
+    if (topic) await admin?.deleteTopics({ topics: [topic] });
+    await admin?.disconnect();
+  });
+
+  return {
+    kafka,
+    get admin() {
+      return ready(admin, 'admin');
+    },
+    get topic() {
+      return ready(topic, 'topic');
+    },
+    get app() {
+      return ready(app, 'app');
+    },
+  };
+}
+
 export function writeHeaders(tenant: string, scopes: string[] = [SCOPES.write]): Record<string, string> {
   const principal: Principal = { tenant, scopes };
   return signPrincipal(SECRET, principal);
+}
+
+/** POST /v1/events of one event as `tenant` (a writer). */
+export function postEvent(app: FastifyInstance, tenant: string, event: Record<string, unknown>) {
+  return app.inject({ method: 'POST', url: '/v1/events', headers: writeHeaders(tenant), payload: event });
 }
 
 let counter = 0;

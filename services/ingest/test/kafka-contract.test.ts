@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { decodeToken, headerString, KAFKA_HEADERS, partitionKey } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { Admin } from 'kafkajs';
 import { partitionFor } from '../src/domain/partitioning';
 import {
   buildReadyIngest,
   type ConsumedMessage,
   consumeTopic,
   createTopic,
+  ingestSuite,
   sampleEvent,
-  testKafka,
   writeHeaders,
 } from './helpers';
 
@@ -18,28 +16,12 @@ const PARTITIONS = 6;
 
 /** What a 202 promises, checked by reading the topic back from the real broker. */
 describe('ingest → Kafka contract (real broker)', () => {
-  const kafka = testKafka();
-  let admin: Admin;
-  let topic: string;
-  let app: FastifyInstance;
+  // A generous linger so concurrent requests surely share sends (the offset arithmetic under test).
+  const suite = ingestSuite({ partitions: PARTITIONS, env: { INGEST_LINGER_MS: '20' } });
   const tenant = uniqueName('tenant');
 
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    topic = await createTopic(admin, PARTITIONS);
-    // A generous linger so concurrent requests surely share sends (the offset arithmetic under test).
-    app = await buildReadyIngest(topic, { INGEST_LINGER_MS: '20' });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-  });
-
   const post = (url: string, payload: unknown, asTenant = tenant) =>
-    app.inject({ method: 'POST', url, headers: writeHeaders(asTenant), payload: payload as object });
+    suite.app.inject({ method: 'POST', url, headers: writeHeaders(asTenant), payload: payload as object });
 
   it('writes 202-acknowledged events with the right key, headers, partition and offsets', async () => {
     const before = Date.now();
@@ -75,12 +57,12 @@ describe('ingest → Kafka contract (real broker)', () => {
       ),
     );
     expect(responses.map((r) => r.statusCode)).toEqual(responses.map(() => 202));
-    const metrics = (await app.inject('/metrics')).body;
+    const metrics = (await suite.app.inject('/metrics')).body;
     const sends = Number(/ingest_producer_batch_messages_count\{[^}]*\} (\d+)/.exec(metrics)?.[1]);
     expect(sends).toBeLessThan(concurrent.length / 2);
 
     const total = 1 + batchEvents.length + concurrent.flat().length;
-    const messages = await consumeTopic(kafka, topic, total);
+    const messages = await consumeTopic(suite.kafka, suite.topic, total);
     expect(messages).toHaveLength(total);
     const byId = new Map<string, ConsumedMessage>(messages.map((m) => [String(m.value.id), m]));
 
@@ -95,7 +77,7 @@ describe('ingest → Kafka contract (real broker)', () => {
     expect(first.value.time).toBe(headerString(first.headers, KAFKA_HEADERS.receivedAt));
     expect(first.value.tenant).toBe('someone-else');
     expect(decodeToken(single.json().token)).toEqual({
-      topic,
+      topic: suite.topic,
       offsets: { [first.partition]: first.offset },
     });
 
@@ -124,12 +106,12 @@ describe('ingest → Kafka contract (real broker)', () => {
           expected[m.partition] = m.offset;
         }
       }
-      expect(decodeToken(token)).toEqual({ topic, offsets: expected });
+      expect(decodeToken(token)).toEqual({ topic: suite.topic, offsets: expected });
     }
   });
 
   it('accepts a ~1 MiB batch for one subject uncompressed (sent in parts under the broker limit), in order', async () => {
-    const bigTopic = await createTopic(admin, PARTITIONS);
+    const bigTopic = await createTopic(suite.admin, PARTITIONS);
     const uncompressed = await buildReadyIngest(bigTopic, { KAFKA_COMPRESSION: 'none' });
     try {
       const events = Array.from({ length: 1000 }, (_, i) =>
@@ -144,7 +126,7 @@ describe('ingest → Kafka contract (real broker)', () => {
         payload: body,
       });
       expect(response.statusCode).toBe(202);
-      const messages = await consumeTopic(kafka, bigTopic, events.length);
+      const messages = await consumeTopic(suite.kafka, bigTopic, events.length);
       const partition = partitionFor(`${tenant}/one-subject`, PARTITIONS);
       expect(messages.map((m) => m.partition)).toEqual(events.map(() => partition));
       expect(messages.map((m) => m.value.id)).toEqual(events.map((e) => e.id));
@@ -155,7 +137,7 @@ describe('ingest → Kafka contract (real broker)', () => {
       ).toBeGreaterThan(1);
     } finally {
       await uncompressed.close();
-      await admin.deleteTopics({ topics: [bigTopic] });
+      await suite.admin.deleteTopics({ topics: [bigTopic] });
     }
   });
 });

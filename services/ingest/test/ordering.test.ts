@@ -1,9 +1,7 @@
 import { decodeToken } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { Admin } from 'kafkajs';
 import { partitionFor } from '../src/domain/partitioning';
-import { buildReadyIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
+import { consumeTopic, ingestSuite, postEvent, sampleEvent } from './helpers';
 
 const PARTITIONS = 6;
 const SUBJECTS = ['cart-1', 'cart-2', 'cart-3', 'cart-4'];
@@ -24,39 +22,18 @@ interface Sent {
  * Concurrent requests for the same subject have no order to keep beyond that.
  */
 describe('ordering per subject (real broker)', () => {
-  const kafka = testKafka();
-  let admin: Admin;
-  let topic: string;
-  let app: FastifyInstance;
+  // This suite is about order, not backpressure: on a loaded 2-core machine a broker ack can
+  // take seconds, which the default stall bound (2 s) would rightly answer with 503.
+  const suite = ingestSuite({
+    partitions: PARTITIONS,
+    env: { INGEST_SEND_STALL_MS: '20000', INGEST_MAX_EVENT_LOOP_DELAY_MS: '10000' },
+  });
   const tenant = uniqueName('tenant');
-
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    topic = await createTopic(admin, PARTITIONS);
-    // This suite is about order, not backpressure: on a loaded 2-core machine a broker ack can
-    // take seconds, which the default stall bound (2 s) would rightly answer with 503.
-    app = await buildReadyIngest(topic, {
-      INGEST_SEND_STALL_MS: '20000',
-      INGEST_MAX_EVENT_LOOP_DELAY_MS: '10000',
-    });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-  });
 
   async function send(subject: string, seq: number): Promise<Sent> {
     const event = sampleEvent({ subject, data: { seq } });
     const sentAt = performance.now();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: writeHeaders(tenant),
-      payload: event,
-    });
+    const response = await postEvent(suite.app, tenant, event);
     const ackedAt = performance.now();
     expect({ status: response.statusCode, body: response.statusCode === 202 ? '' : response.body }).toEqual({
       status: 202,
@@ -79,7 +56,7 @@ describe('ordering per subject (real broker)', () => {
     const all = [...perClient.flat(), ...(await Promise.all(burst))];
     expect(all).toHaveLength(1000);
 
-    const messages = await consumeTopic(kafka, topic, 1000);
+    const messages = await consumeTopic(suite.kafka, suite.topic, 1000);
     expect(messages).toHaveLength(1000);
     const found = new Map(messages.map((m) => [String(m.value.id), m]));
 

@@ -91,6 +91,12 @@ async function started(sessions: FakeSession[], options: Partial<PipelineOptions
   return { pipeline, opened: () => opened };
 }
 
+/** A pipeline whose first session acknowledges only when told, with a second one to recover onto. */
+async function failingOver() {
+  const first = new FakeSession(false);
+  return { first, ...(await started([first, new FakeSession()], { lingerMs: 0 })) };
+}
+
 async function expectUnavailable(promise: Promise<unknown>, reason: string): Promise<void> {
   const error = await promise.then(
     () => undefined,
@@ -200,9 +206,7 @@ describe('ProducerPipeline', () => {
   });
 
   it('never acknowledges a failed send: 503 for its requests and for new ones until a fresh producer connects', async () => {
-    const first = new FakeSession(false);
-    const second = new FakeSession();
-    const { pipeline, opened } = await started([first, second], { lingerMs: 0 });
+    const { first, pipeline, opened } = await failingOver();
     const pending = pipeline.submit([msg('a')]);
     first.fail();
     await expectUnavailable(pending, 'broker_unavailable');
@@ -217,9 +221,7 @@ describe('ProducerPipeline', () => {
   });
 
   it('on a broker connection error answers every waiting request 503 at once, even if the send later succeeds', async () => {
-    const first = new FakeSession(false);
-    const second = new FakeSession();
-    const { pipeline, opened } = await started([first, second], { lingerMs: 0 });
+    const { first, pipeline, opened } = await failingOver();
     const inFlight = pipeline.submit([msg('a')]);
     const queued = pipeline.submit([msg('b')]);
     pipeline.trip('socket error', new Error('ECONNRESET'));

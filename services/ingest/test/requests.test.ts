@@ -2,42 +2,15 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { EVENT_LIMITS, SCOPES, signPrincipal } from '@splitstream/shared';
 import { uniqueName, waitFor } from '@splitstream/shared/testing';
-import type { FastifyInstance } from 'fastify';
-import type { Admin } from 'kafkajs';
-import {
-  buildIngest,
-  buildReadyIngest,
-  createTopic,
-  SECRET,
-  sampleEvent,
-  testKafka,
-  topicSize,
-  writeHeaders,
-} from './helpers';
+import { buildIngest, ingestSuite, SECRET, sampleEvent, topicSize, writeHeaders } from './helpers';
 
 /** Every bad-input case gets its status and a problem+json body that names the fault. */
 describe('ingest request handling (real broker)', () => {
-  const kafka = testKafka();
-  let admin: Admin;
-  let topic: string;
-  let app: FastifyInstance;
+  const suite = ingestSuite();
   const tenant = uniqueName('tenant');
 
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    topic = await createTopic(admin);
-    app = await buildReadyIngest(topic);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-  });
-
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({
+    suite.app.inject({
       method: 'POST',
       url,
       headers: { 'content-type': 'application/json', ...writeHeaders(tenant), ...headers },
@@ -68,7 +41,7 @@ describe('ingest request handling (real broker)', () => {
   });
 
   it('refuses requests without valid gateway credentials (401) or without the write scope (403)', async () => {
-    const none = await app.inject({ method: 'POST', url: '/v1/events', payload: sampleEvent() });
+    const none = await suite.app.inject({ method: 'POST', url: '/v1/events', payload: sampleEvent() });
     expect(expectProblem(none, 401).detail).toMatch(/gateway/);
     const forged = signPrincipal(SECRET, { tenant: 'a', scopes: [SCOPES.write] });
     forged['x-splitstream-tenant'] = 'someone-else';
@@ -93,7 +66,7 @@ describe('ingest request handling (real broker)', () => {
       const body = url.endsWith('batch') ? [sampleEvent()] : sampleEvent();
       expect(expectProblem(await post(url, body, headers), 415).detail).toMatch(detail);
     }
-    const noType = await app.inject({
+    const noType = await suite.app.inject({
       method: 'POST',
       url: '/v1/events',
       headers: writeHeaders(tenant),
@@ -135,7 +108,7 @@ describe('ingest request handling (real broker)', () => {
   });
 
   it('rejects a whole batch naming each bad index, and writes none of it', async () => {
-    const before = await topicSize(admin, topic);
+    const before = await topicSize(suite.admin, suite.topic);
     const events = [
       sampleEvent(),
       sampleEvent(),
@@ -150,7 +123,7 @@ describe('ingest request handling (real broker)', () => {
       { field: '/3/source', message: expect.stringMatching(/required/i) },
     ]);
     expect(body.detail).toMatch(/2 of 5 events are invalid/);
-    expect(await topicSize(admin, topic)).toBe(before);
+    expect(await topicSize(suite.admin, suite.topic)).toBe(before);
 
     const notArray = expectProblem(await post('/v1/events/batch', sampleEvent()), 400);
     expect(notArray.errors).toEqual([{ field: '/', message: expect.stringMatching(/array/) }]);
@@ -172,7 +145,7 @@ describe('ingest request handling (real broker)', () => {
         if (pulled < 3) this.push(Buffer.alloc(1024, 0x20));
       },
     });
-    const response = await app.inject({
+    const response = await suite.app.inject({
       method: 'POST',
       url: '/v1/events/batch',
       headers: {
@@ -186,7 +159,7 @@ describe('ingest request handling (real broker)', () => {
 
     // Without Content-Length (chunked) the read stops at the limit.
     const big = JSON.stringify([sampleEvent({ data: 'x'.repeat(EVENT_LIMITS.maxBatchBytes) })]);
-    const chunked = await app.inject({
+    const chunked = await suite.app.inject({
       method: 'POST',
       url: '/v1/events/batch',
       headers: { 'content-type': 'application/json', ...writeHeaders(tenant) },
@@ -218,7 +191,7 @@ describe('ingest request handling (real broker)', () => {
   });
 
   it('counts rejections by reason and accepted events in /metrics', async () => {
-    const metrics = (await app.inject('/metrics')).body;
+    const metrics = (await suite.app.inject('/metrics')).body;
     for (const reason of [
       'unauthorized',
       'forbidden',
@@ -236,7 +209,7 @@ describe('ingest request handling (real broker)', () => {
   });
 
   it('sheds load with 503 + Retry-After while the event loop is saturated', async () => {
-    const pressured = await buildIngest(topic, { INGEST_MAX_EVENT_LOOP_DELAY_MS: '5' });
+    const pressured = await buildIngest(suite.topic, { INGEST_MAX_EVENT_LOOP_DELAY_MS: '5' });
     try {
       const response = await waitFor(
         async () => {

@@ -1,31 +1,15 @@
 import { uniqueName, waitFor } from '@splitstream/shared/testing';
-import type { Admin } from 'kafkajs';
-import { buildReadyIngest, consumeTopic, createTopic, sampleEvent, testKafka, writeHeaders } from './helpers';
+import { buildReadyIngest, consumeTopic, ingestSuite, postEvent, sampleEvent } from './helpers';
 
 describe('graceful shutdown (real broker)', () => {
-  const kafka = testKafka();
-  let admin: Admin;
-  let topic: string;
+  const suite = ingestSuite({ build: false });
   const tenant = uniqueName('tenant');
-
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    topic = await createTopic(admin);
-  });
-
-  afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-  });
 
   it('flushes what is pending on close: every 202 is in Kafka, the rest is refused with 503', async () => {
     // A long linger keeps requests queued in the micro-batcher when close() begins.
-    const app = await buildReadyIngest(topic, { INGEST_LINGER_MS: '1000' });
+    const app = await buildReadyIngest(suite.topic, { INGEST_LINGER_MS: '1000' });
     const events = Array.from({ length: 300 }, (_, i) => sampleEvent({ subject: `s-${i % 10}` }));
-    const pending = events.map((event) =>
-      app.inject({ method: 'POST', url: '/v1/events', headers: writeHeaders(tenant), payload: event }),
-    );
+    const pending = events.map((event) => postEvent(app, tenant, event));
     // Shut down while requests wait in the micro-batcher's queue for the linger to end.
     let closing: Promise<void> | undefined;
     try {
@@ -48,7 +32,7 @@ describe('graceful shutdown (real broker)', () => {
     expect(accepted.length).toBeGreaterThan(0);
     for (const r of refused) expect(r.headers['retry-after']).toBeDefined();
 
-    const messages = await consumeTopic(kafka, topic, accepted.length);
+    const messages = await consumeTopic(suite.kafka, suite.topic, accepted.length);
     const inTopic = new Set(messages.map((m) => String(m.value.id)));
     expect(accepted.filter((id) => !inTopic.has(id))).toEqual([]);
   });

@@ -3,11 +3,18 @@ import { join } from 'node:path';
 import { loggerOptions, SCOPES } from '@splitstream/shared';
 import {
   type ChildService,
+  createTestTopic,
   freePort,
+  removeTestData,
   SERVICE_SCRIPT,
   spawnService as spawnSharedService,
+  testInfra,
+  uniqueName,
+  waitFor,
 } from '@splitstream/shared/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { request } from 'undici';
 import { app, GATEWAY_SERVER_OPTIONS } from '../src/app';
 import { hashApiKey } from '../src/auth/api-keys';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config';
@@ -51,6 +58,16 @@ export function makeKeys(tenant: string, otherTenant: string) {
   return { keys, json: JSON.stringify(records) };
 }
 
+/** What the echo upstream answers: what it received. */
+export interface Echo {
+  instance: string;
+  principal: { tenant: string; scopes: string[] };
+  requestId: string;
+  headers: Record<string, string>;
+  bodyBytes: number;
+  bodySha256: string | null;
+}
+
 export interface RunningGateway {
   app: FastifyInstance;
   url: string;
@@ -82,6 +99,9 @@ export function spawnService(
 ): Promise<ChildService> {
   return spawnSharedService(name, script, { INTERNAL_AUTH_SECRET: SECRET, ...env }, options);
 }
+
+/** API keys of the echo suites (tenants acme and globex). */
+export const ECHO_KEYS = makeKeys('acme', 'globex');
 
 export const ECHO_UPSTREAM = join(__dirname, 'fixtures', 'echo-upstream.js');
 
@@ -136,9 +156,127 @@ export async function startServices(options: {
   return ok;
 }
 
+/** The instance a request in flight went to, read from the gateway's pending gauge. */
+export async function busyInstance(gateway: RunningGateway, upstream: string, candidates: ChildService[]) {
+  return waitFor(
+    async () => {
+      for (const candidate of candidates) {
+        if (
+          (await metricValue(gateway.url, 'gateway_upstream_pending', {
+            upstream,
+            instance: candidate.url,
+          })) > 0
+        ) {
+          return candidate;
+        }
+      }
+      return undefined;
+    },
+    { what: 'a request in flight' },
+  );
+}
+
 export function urlsOf(services: ChildService[], prefix: string): string {
   return services
     .filter((s) => s.name.startsWith(`${prefix}-`))
     .map((s) => s.url)
     .join(',');
+}
+
+/** A CloudEvent for the gateway suites (a fresh id unless given). */
+export const gatewayEvent = (id = uniqueName('ev'), extra: Record<string, unknown> = {}) => ({
+  specversion: '1.0',
+  id,
+  source: '/gateway/test',
+  type: 'com.example.gateway.tested',
+  subject: 'order-1',
+  ...extra,
+});
+
+export interface Accepted {
+  id: string;
+  token: string;
+}
+
+export interface RealServices {
+  tenant: string;
+  otherTenant: string;
+  keys: ReturnType<typeof makeKeys>['keys'];
+  topic: string;
+  /** The running ingest and query processes (ingest-1, ingest-2, query-1, query-2). */
+  services: ChildService[];
+  gateway: RunningGateway;
+  byName(name: string): ChildService;
+  post(
+    key: TestKey,
+    body: unknown,
+    path?: string,
+    headers?: Record<string, string>,
+  ): ReturnType<typeof request>;
+  get(key: TestKey, path: string, headers?: Record<string, string>): ReturnType<typeof request>;
+}
+
+/**
+ * For one describe: two ingest, two query and a writer as real processes on the suite's own topic,
+ * behind a gateway on port 0 that knows the keys of two new tenants; afterwards their data is removed.
+ */
+export function useRealServices(): RealServices {
+  const tenant = uniqueName('gw-acme');
+  const otherTenant = uniqueName('gw-globex');
+  const { keys, json: apiKeys } = makeKeys(tenant, otherTenant);
+  let admin: Admin;
+  let deadLetterTopic: string;
+  let writer: ChildService | undefined;
+  const suite: RealServices = {
+    tenant,
+    otherTenant,
+    keys,
+    topic: '',
+    services: [],
+    gateway: undefined as unknown as RunningGateway,
+    byName: (name) => suite.services.find((s) => s.name === name) as ChildService,
+    post: (key, body, path = '/v1/events', headers = {}) =>
+      request(`${suite.gateway.url}${path}`, {
+        method: 'POST',
+        headers: { ...bearer(key), 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    get: (key, path, headers = {}) =>
+      request(`${suite.gateway.url}${path}`, { headers: { ...bearer(key), ...headers } }),
+  };
+
+  beforeAll(async () => {
+    admin = new Kafka({ brokers: testInfra().brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    suite.topic = await createTestTopic(admin, 'gateway-events');
+    deadLetterTopic = await createTestTopic(admin, 'gateway-dlq', 1);
+    // info level on the services: the request-id test reads their log lines.
+    suite.services = await startServices({
+      ingest: 2,
+      query: 2,
+      topic: suite.topic,
+      env: { LOG_LEVEL: 'info' },
+    });
+    writer = await spawnService('writer', SERVICE_SCRIPT('writer'), {
+      KAFKA_TOPIC: suite.topic,
+      KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+      KAFKA_GROUP_ID: uniqueName('gateway-writer'),
+    });
+    suite.gateway = await startGateway({
+      API_KEYS: apiKeys,
+      INGEST_UPSTREAMS: urlsOf(suite.services, 'ingest'),
+      QUERY_UPSTREAMS: urlsOf(suite.services, 'query'),
+    });
+    await waitFor(async () => (await fetch(`${suite.gateway.url}/readyz`)).ok, { what: 'gateway ready' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await suite.gateway?.close();
+    await Promise.all([...suite.services, ...(writer ? [writer] : [])].map((s) => s.kill()));
+    if (suite.topic)
+      await admin.deleteTopics({ topics: [suite.topic, deadLetterTopic] }).catch(() => undefined);
+    await admin?.disconnect();
+    await removeTestData(testInfra().writeUri, { tenants: [tenant, otherTenant], topics: [suite.topic] });
+  });
+  return suite;
 }

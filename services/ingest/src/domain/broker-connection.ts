@@ -72,13 +72,8 @@ export class BrokerConnection {
   }
 
   /** Opens the first session; resolves after the first attempt either way (later attempts run in the background). */
-  async start(): Promise<void> {
-    let firstAttempt!: () => void;
-    const attempted = new Promise<void>((resolve) => {
-      firstAttempt = resolve;
-    });
-    this.recover(firstAttempt);
-    await attempted;
+  start(): Promise<void> {
+    return new Promise<void>((firstAttempt) => this.recover(firstAttempt));
   }
 
   /**

@@ -5,15 +5,11 @@
 # fuzz suite; runs on a fresh Debian/Ubuntu machine (installs python3-venv with apt when missing).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-LOCAL="${SPLITSTREAM_LOCAL:-$ROOT/.local}"
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" schemathesis
 VENV="$LOCAL/schemathesis"
 REQUIREMENTS="$ROOT/infra/schemathesis/requirements.txt"
 CONSTRAINTS="$ROOT/infra/schemathesis/constraints.txt"
-LOG="$LOCAL/logs/schemathesis-install.log"
-
-log() { printf '[schemathesis] %s\n' "$*" >&2; }
-die() { printf '[schemathesis] error: %s\n' "$*" >&2; exit 1; }
 
 stamp=$(cat "$REQUIREMENTS" "$CONSTRAINTS" | sha256sum | cut -c1-16)
 if [[ -x "$VENV/bin/schemathesis" && "$(cat "$VENV/.stamp" 2>/dev/null)" == "$stamp" ]]; then
@@ -22,6 +18,7 @@ if [[ -x "$VENV/bin/schemathesis" && "$(cat "$VENV/.stamp" 2>/dev/null)" == "$st
 fi
 
 mkdir -p "$LOCAL/logs"
+LOG="$LOCAL/logs/schemathesis-install.log"
 python=""
 # Run each candidate: a pyenv shim exists on PATH even for a version that is not installed.
 for candidate in python3 python3.13 python3.12 python3.11 python3.10 python3.9; do
@@ -34,11 +31,8 @@ done
 
 # Debian's python3 ships venv/ensurepip separately (python3-venv).
 if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo="sudo"
   log "installing python3-venv (apt)"
-  $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  apt_install python3-venv
 fi
 
 log "installing $(grep -v '^#' "$REQUIREMENTS") into $VENV"

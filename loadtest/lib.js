@@ -3,6 +3,7 @@
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { toStoredEvent } = require('@splitstream/shared');
 const { REPO_ROOT: ROOT, SERVICE_SCRIPT, freePort, spawnService } = require('@splitstream/shared/testing');
 
 /** Starts services/<name>/dist/server.js with `env` on a free port; resolves once /readyz answers 200. */
@@ -66,11 +67,55 @@ async function measureLoop(title, fn, { concurrency = 100, seconds = 10 } = {}) 
   };
 }
 
-/** Saves a scenario's results as loadtest/results/<scenario>.json (bench.js reads them for the report). */
+/**
+ * Saves a scenario's results as loadtest/results/<scenario>.json (bench.js reads them for the
+ * report) and prints them on stdout.
+ */
 function saveResult(scenario, result) {
   const dir = join(ROOT, 'loadtest', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
-module.exports = { ROOT, freePort, startService, measure, measureLoop, saveResult };
+/** Runs a scenario's main; a failure is printed and exits 1. */
+function runScenario(main) {
+  main().catch((error) => {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exit(1);
+  });
+}
+
+/**
+ * Fixture event `i` of a read benchmark as the writer stores it: one second apart from 2026-01-01,
+ * five types, `subjects` subjects, six partitions, offset `i`; `body` is what follows `time`.
+ */
+function storedFixture({ tenant, i, topic, source, subjects, body }) {
+  return toStoredEvent({
+    tenant,
+    event: {
+      specversion: '1.0',
+      id: `bench-${i}`,
+      source,
+      type: `com.example.bench.${i % 5}`,
+      subject: `subject-${i % subjects}`,
+      time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      ...body,
+    },
+    receivedAt: new Date(),
+    topic,
+    partition: i % 6,
+    offset: String(i),
+  });
+}
+
+module.exports = {
+  ROOT,
+  freePort,
+  startService,
+  measure,
+  measureLoop,
+  saveResult,
+  runScenario,
+  storedFixture,
+};

@@ -12,9 +12,9 @@
 const { createHash, randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
-const { SCOPES, STORE, signPrincipal, toStoredEvent } = require('@splitstream/shared');
+const { SCOPES, STORE, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, startService, saveResult } = require('../lib');
+const { measure, startService, saveResult, runScenario, storedFixture } = require('../lib');
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GATEWAY_BENCH_WARMUP_SECONDS ?? 2);
@@ -30,22 +30,8 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const randomId = () => `bench-${Math.floor(Math.random() * EVENTS)}`;
 
 function fixture(tenant, i, topic) {
-  return toStoredEvent({
-    tenant,
-    event: {
-      specversion: '1.0',
-      id: `bench-${i}`,
-      source: '/bench/gateway',
-      type: `com.example.bench.${i % 5}`,
-      subject: `subject-${i % 50}`,
-      time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-      data: { orderId: i, total: (i % 1000) / 10 },
-    },
-    receivedAt: new Date(),
-    topic,
-    partition: i % 6,
-    offset: String(i),
-  });
+  const body = { data: { orderId: i, total: (i % 1000) / 10 } };
+  return storedFixture({ tenant, i, topic, source: '/bench/gateway', subjects: 50, body });
 }
 
 async function main() {
@@ -151,7 +137,6 @@ async function main() {
       };
     }
     saveResult('gateway', result);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await Promise.all(started.map((s) => s.stop()));
     await events.deleteMany({ tenant });
@@ -160,7 +145,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+runScenario(main);

@@ -11,7 +11,7 @@ const { randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { SCOPES, TOPICS, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, startService, saveResult } = require('../lib');
+const { measure, startService, saveResult, runScenario } = require('../lib');
 
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.INGEST_BENCH_WARMUP_SECONDS ?? 2);
@@ -135,13 +135,9 @@ async function main() {
       runs,
     };
     saveResult('ingest', result);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await admin.disconnect();
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+runScenario(main);

@@ -9,8 +9,8 @@
 // Each measurement is a warm-up run then the measured run. Results: loadtest/results/query.json.
 const { randomBytes } = require('node:crypto');
 const { MongoClient } = require('mongodb');
-const { SCOPES, STORE, createReadClient, signPrincipal, toStoredEvent } = require('@splitstream/shared');
-const { measure, measureLoop, startService, saveResult } = require('../lib');
+const { SCOPES, STORE, createReadClient, signPrincipal } = require('@splitstream/shared');
+const { measure, measureLoop, startService, saveResult, runScenario, storedFixture } = require('../lib');
 
 const SECONDS = Number(process.env.QUERY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 2);
@@ -28,23 +28,11 @@ const log = (line) => process.stderr.write(`${line}\n`);
 const randomId = () => `bench-${Math.floor(Math.random() * EVENTS)}`;
 
 function fixture(tenant, i) {
-  return toStoredEvent({
-    tenant,
-    event: {
-      specversion: '1.0',
-      id: `bench-${i}`,
-      source: '/bench/query',
-      type: `com.example.bench.${i % 5}`,
-      subject: `subject-${i % 200}`,
-      time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
-      datacontenttype: 'application/json',
-      data: { orderId: i, total: (i % 1000) / 10, items: [{ sku: `sku-${i % 97}`, qty: 1 + (i % 3) }] },
-    },
-    receivedAt: new Date(),
-    topic: 'bench-query',
-    partition: i % 6,
-    offset: String(i),
-  });
+  const body = {
+    datacontenttype: 'application/json',
+    data: { orderId: i, total: (i % 1000) / 10, items: [{ sku: `sku-${i % 97}`, qty: 1 + (i % 3) }] },
+  };
+  return storedFixture({ tenant, i, topic: 'bench-query', source: '/bench/query', subjects: 200, body });
 }
 
 /** autocannon request whose path and gateway signature are made per request (signatures expire). */
@@ -137,7 +125,6 @@ async function main() {
       page100: { service: pageHttp, rawDriver: pageRaw, serviceVsCeiling: ratio(pageHttp, pageRaw) },
     };
     saveResult('query', result);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (query) await query.stop();
     await primary.db(STORE.database).collection(STORE.collections.events).deleteMany({ tenant });
@@ -145,7 +132,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+runScenario(main);

@@ -12,7 +12,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { STORE, toKafkaMessage, toStoredEvent } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { startService, saveResult } = require('../lib');
+const { startService, saveResult, runScenario } = require('../lib');
 
 const EVENTS = Number(process.env.WRITER_BENCH_EVENTS ?? 50_000);
 const BATCH = Number(process.env.WRITER_BENCH_BATCH ?? 1_000); // the writer's default micro-batch
@@ -157,7 +157,6 @@ async function main() {
       },
     };
     saveResult('writer', result);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (writer) await writer.stop();
     const events = db.collection(STORE.collections.events);
@@ -169,7 +168,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+runScenario(main);

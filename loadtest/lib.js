@@ -78,6 +78,11 @@ function saveResult(scenario, result) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
+/** The first fields of a scenario's results: its name and when it ran. */
+function resultHeader(scenario) {
+  return { scenario, date: new Date().toISOString() };
+}
+
 /** Runs a scenario's main; a failure is printed and exits 1. */
 function runScenario(main) {
   main().catch((error) => {
@@ -116,6 +121,7 @@ module.exports = {
   measure,
   measureLoop,
   saveResult,
+  resultHeader,
   runScenario,
   storedFixture,
 };

@@ -11,7 +11,7 @@ const { randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { SCOPES, TOPICS, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, startService, saveResult, runScenario } = require('../lib');
+const { measure, startService, saveResult, resultHeader, runScenario } = require('../lib');
 
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.INGEST_BENCH_WARMUP_SECONDS ?? 2);
@@ -128,8 +128,7 @@ async function main() {
       runs.push(await runMode(admin, mode));
     }
     const result = {
-      scenario: 'ingest',
-      date: new Date().toISOString(),
+      ...resultHeader('ingest'),
       connections: CONNECTIONS,
       seconds: SECONDS,
       runs,

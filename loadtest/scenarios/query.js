@@ -10,7 +10,15 @@
 const { randomBytes } = require('node:crypto');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, createReadClient, signPrincipal } = require('@splitstream/shared');
-const { measure, measureLoop, startService, saveResult, runScenario, storedFixture } = require('../lib');
+const {
+  measure,
+  measureLoop,
+  startService,
+  saveResult,
+  resultHeader,
+  runScenario,
+  storedFixture,
+} = require('../lib');
 
 const SECONDS = Number(process.env.QUERY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 2);
@@ -115,8 +123,7 @@ async function main() {
 
     const ratio = (service, ceiling) => service.requestsPerSecond / ceiling.requestsPerSecond;
     const result = {
-      scenario: 'query',
-      date: new Date().toISOString(),
+      ...resultHeader('query'),
       connections: CONNECTIONS,
       seconds: SECONDS,
       tenantEvents: EVENTS,

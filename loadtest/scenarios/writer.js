@@ -12,7 +12,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { STORE, toKafkaMessage, toStoredEvent } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { startService, saveResult, runScenario } = require('../lib');
+const { startService, saveResult, resultHeader, runScenario } = require('../lib');
 
 const EVENTS = Number(process.env.WRITER_BENCH_EVENTS ?? 50_000);
 const BATCH = Number(process.env.WRITER_BENCH_BATCH ?? 1_000); // the writer's default micro-batch
@@ -144,8 +144,7 @@ async function main() {
     };
 
     const result = {
-      scenario: 'writer',
-      date: new Date().toISOString(),
+      ...resultHeader('writer'),
       events: EVENTS,
       batchSize: BATCH,
       partitions: PARTITIONS,

@@ -1,4 +1,4 @@
-import { answer, fail, type PendingRequest, RequestQueue } from '../src/domain/request-queue';
+import { answer, fail, type PendingRequest, RequestQueue, recordWritten } from '../src/domain/request-queue';
 import type { SendLimits } from '../src/domain/send-planner';
 
 const LIMITS: SendLimits = {
@@ -50,5 +50,20 @@ describe('RequestQueue', () => {
     answer(request);
     fail(request, new Error('again'));
     expect(outcomes).toEqual([error]);
+  });
+
+  it('records the offsets of a send in its requests and names the requests it completed', () => {
+    const partial = pending(3);
+    partial.written.push({ partition: 0, offset: '1' });
+    const whole = pending(1);
+    const slices = [
+      { request: partial, from: 1, to: 3, bytes: 20 },
+      { request: whole, from: 0, to: 1, bytes: 10 },
+    ];
+    const at = (offset: string) => ({ partition: 0, offset });
+    expect(recordWritten(slices, [at('2'), at('3'), at('4')])).toEqual([partial, whole]);
+    expect(partial.written).toEqual([at('1'), at('2'), at('3')]);
+    expect(whole.written).toEqual([at('4')]);
+    expect(recordWritten([{ request: pending(2), from: 0, to: 1, bytes: 10 }], [at('5')])).toEqual([]);
   });
 });

@@ -11,8 +11,8 @@ import {
 import { InflightBudget } from './inflight-budget';
 import { acknowledgedOffsets, layOut, type WrittenMessage } from './offsets';
 import { partitionFor } from './partitioning';
-import { answer, fail, type PendingRequest, RequestQueue } from './request-queue';
-import { bytesOf, completes, messageBytes, type SendLimits, type Slice } from './send-planner';
+import { answer, fail, type PendingRequest, RequestQueue, recordWritten } from './request-queue';
+import { bytesOf, messageBytes, type SendLimits, type Slice } from './send-planner';
 
 export {
   type DomainLogger,
@@ -23,18 +23,9 @@ export {
 } from './broker-connection';
 export type { WrittenMessage } from './offsets';
 
+/** The send limits (microbatch, batch and partition bounds) and recovery backoff, and these. */
 export interface PipelineOptions extends SendLimits, RecoveryOptions {
-  /** false: one sendBatch per request (still one at a time), the baseline the micro-batcher is measured against. */
-  microbatch: boolean;
   lingerMs: number;
-  maxBatchMessages: number;
-  maxBatchBytes: number;
-  /**
-   * Bytes for one partition in one send. kafkajs writes all of a partition's messages of a send as
-   * one record batch, which the broker refuses above message.max.bytes (1 MiB by default): a request
-   * with more than this for one partition is sent in consecutive parts.
-   */
-  maxPartitionBytes: number;
   maxInflightMessages: number;
   maxInflightBytes: number;
   stallMs: number;
@@ -214,16 +205,8 @@ export class ProducerPipeline {
       .then((records) => {
         const written = acknowledgedOffsets(records, placements);
         this.observer.batchSent(count, bytes, elapsed());
-        let at = 0;
-        for (const slice of slices) {
-          const { request, from, to } = slice;
-          for (const [i, message] of written.slice(at, at + to - from).entries()) {
-            request.written[from + i] = message;
-          }
-          at += to - from;
-          // Sends are sequential: the last part succeeding means every earlier part did.
-          if (completes(slice)) answer(request);
-        }
+        // Sends are sequential: the last part succeeding means every earlier part did.
+        for (const request of recordWritten(slices, written)) answer(request);
       })
       .catch((error: unknown) => {
         this.observer.batchFailed(count, elapsed());

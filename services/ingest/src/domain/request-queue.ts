@@ -33,6 +33,23 @@ export function fail(request: PendingRequest, error: Error): void {
   request.reject(error);
 }
 
+/**
+ * Stores the offsets of one acknowledged send (`written`, in send order) in the requests of its
+ * slices; returns the requests whose last message it carried.
+ */
+export function recordWritten(slices: readonly Slice<PendingRequest>[], written: readonly WrittenMessage[]) {
+  const completed: PendingRequest[] = [];
+  let at = 0;
+  for (const slice of slices) {
+    const { request, from, to } = slice;
+    for (const [i, message] of written.slice(at, at + to - from).entries())
+      request.written[from + i] = message;
+    at += to - from;
+    if (completes(slice)) completed.push(request);
+  }
+  return completed;
+}
+
 /** Requests waiting for a send, in arrival order, with the totals the linger decision reads. */
 export class RequestQueue {
   private readonly requests: PendingRequest[] = [];

@@ -19,11 +19,15 @@ export interface PlannedRequest {
 }
 
 export interface SendLimits {
-  /** false: one request per send. */
+  /** false: one request per send (still one send at a time), the baseline the micro-batcher is measured against. */
   readonly microbatch: boolean;
   readonly maxBatchMessages: number;
   readonly maxBatchBytes: number;
-  /** Bytes for one partition in one send (the broker refuses a larger record batch). */
+  /**
+   * Bytes for one partition in one send. kafkajs writes all of a partition's messages of a send as
+   * one record batch, which the broker refuses above message.max.bytes (1 MiB by default): a request
+   * with more than this for one partition is sent in consecutive parts.
+   */
   readonly maxPartitionBytes: number;
 }
 

@@ -1,3 +1,7 @@
+import type { Filter, Sort } from 'mongodb';
+import { afterPosition, type KeysetPosition, ORDER, type Order } from './cursor';
+import { rangeFilter, type TimeRange } from './time-range';
+
 /**
  * Dead letters: events the writer can never store. Each one goes to the dead-letter topic (the
  * original key, value and headers plus the headers below) and is recorded in the store's
@@ -70,4 +74,54 @@ export function deadLetterId(topic: string, partition: number, offset: string): 
 /** `code: detail` as stored in DeadLetterRecord.reason and the reason header. */
 export function deadLetterReason(code: DeadLetterReasonCode, detail: string): string {
   return `${code}: ${detail}`;
+}
+
+/** Which of a tenant's dead letters a list or a replay means: every value validated, none an operator. */
+export interface DeadLetterSelection {
+  tenant: string;
+  ids?: string[];
+  source?: string;
+  type?: string;
+  reason?: DeadLetterReasonCode;
+  range?: TimeRange;
+  /** Keyset position: only dead letters after it, in `order`. */
+  after?: KeysetPosition;
+  /** Default ascending (oldest first). */
+  order?: Order;
+  /** Default: replayed ones too. */
+  replayed?: 'exclude' | 'include' | 'only';
+}
+
+/**
+ * The store filter of a selection. The tenant equality comes first (FerretDB pushes equality down,
+ * and it is the prefix of the `tenant_time` index); a record whose tenant could not be read matches
+ * no tenant's selection.
+ */
+export function deadLetterFilter(selection: DeadLetterSelection): Filter<DeadLetterRecord> {
+  const filter: Record<string, unknown> = { tenant: selection.tenant };
+  if (selection.ids) filter.id = { $in: selection.ids };
+  if (selection.source !== undefined) filter.source = selection.source;
+  if (selection.type !== undefined) filter.type = selection.type;
+  // `reason` is `code: detail`; the code is one of a fixed set of [a-z-] words (no regex metacharacters).
+  if (selection.reason !== undefined) filter.reason = { $regex: `^${selection.reason}:` };
+  const and: Record<string, unknown>[] = [];
+  const time = selection.range && rangeFilter(selection.range);
+  if (time) and.push({ deadLetteredAt: time });
+  if (selection.after)
+    and.push(afterPosition('deadLetteredAt', selection.after, selection.order ?? ORDER.asc));
+  if (selection.replayed === 'exclude') and.push({ replayedAt: { $exists: false } });
+  if (selection.replayed === 'only') and.push({ replayedAt: { $exists: true } });
+  if (and.length > 0) filter.$and = and;
+  return filter as Filter<DeadLetterRecord>;
+}
+
+/** The keyset order of dead-letter lists: (deadLetteredAt, _id). */
+export function deadLetterSort(order: Order = ORDER.asc): Sort {
+  const direction = order === ORDER.asc ? 1 : -1;
+  return { deadLetteredAt: direction, _id: direction };
+}
+
+/** The keyset position of a dead letter in its lists. */
+export function deadLetterPosition(record: Pick<DeadLetterRecord, '_id' | 'deadLetteredAt'>): KeysetPosition {
+  return { time: record.deadLetteredAt, id: record._id };
 }

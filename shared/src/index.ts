@@ -1,5 +1,6 @@
 export * from './config';
 export * from './consistency';
+export * from './contracts';
 export * from './cursor';
 export * from './dead-letter';
 export * from './errors';
@@ -17,4 +18,6 @@ export * from './store';
 export * from './store-answers';
 export * from './stored-event';
 export * from './time';
+export * from './time-range';
 export * from './topics';
+export * from './validation';

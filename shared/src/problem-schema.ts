@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { PROBLEM_CONTENT_TYPE } from './problem';
+import { PROBLEM_CONTENT_TYPE, type Problem } from './problem';
 
 /**
  * RFC 9457 problem details as every service answers them (problem.ts), for route schemas and the
@@ -35,14 +35,31 @@ export const ProblemSchema = Type.Object(
   },
 );
 
-/**
- * A route-schema response entry for an error status: problem+json with the given description,
- * and optional response headers (e.g. Retry-After) documented in OpenAPI.
- */
-export function problemResponse(description: string, headers?: Record<string, unknown>) {
+/** The Retry-After response header of a 503 (and a 429), as route schemas document it. */
+export const RETRY_AFTER_HEADER = Object.freeze({
+  'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying' },
+});
+
+export interface ProblemResponseOptions {
+  /** Response headers documented in OpenAPI (e.g. RETRY_AFTER_HEADER). */
+  headers?: Record<string, unknown>;
+  /** This status's own example; the schema is then inlined so each status shows its case. */
+  example?: Partial<Problem>;
+}
+
+const { $id: _problemId, examples: _problemExamples, ...problemBody } = ProblemSchema;
+
+/** A route-schema response entry for an error status: problem+json with the given description. */
+export function problemResponse(
+  description: string,
+  options: ProblemResponseOptions = {},
+): Record<string, unknown> {
+  const schema = options.example
+    ? { ...problemBody, examples: [{ type: 'about:blank', ...options.example }] }
+    : ProblemSchema;
   return {
     description,
-    ...(headers ? { headers } : {}),
-    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    ...(options.headers ? { headers: options.headers } : {}),
+    content: { [PROBLEM_CONTENT_TYPE]: { schema } },
   };
 }

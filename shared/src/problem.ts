@@ -14,16 +14,53 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
+/** Field errors listed in one 400: enough to fix a request, bounded so a 1000-event mistake stays readable. */
+export const MAX_REPORTED_ERRORS = 100;
+
+type AjvError = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * Where an Ajv error points: a JSON pointer in a body (`/3/source`), `querystring.limit` elsewhere.
+ * A missing or unexpected property is named itself, not its parent object.
+ */
+function fieldOf(context: string, error: AjvError): string {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const name = params.missingProperty ?? params.additionalProperty;
+  if (context === 'body') {
+    const pointer =
+      error.instancePath + (name === undefined ? '' : `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+    return pointer || '/';
+  }
+  return `${context}${error.instancePath.replace(/\//g, '.')}${name === undefined ? '' : `.${name}`}`;
+}
+
+/** One message per field: a union of constants reads "must be one of a, b", not its branches' errors. */
+function messageOf(errors: AjvError[]): string {
+  const allowed = errors.flatMap((e) => (e.keyword === 'const' ? [String(e.params.allowedValue)] : []));
+  if (allowed.length > 0 && errors.every((e) => e.keyword === 'const' || e.keyword === 'anyOf')) {
+    return `must be one of ${allowed.join(', ')}`;
+  }
+  const [first] = errors as [AjvError];
+  if (first.keyword === 'additionalProperties') return 'is not allowed';
+  // Ajv's own message quotes the regular expression, which can be kilobytes long.
+  if (first.keyword === 'pattern') return 'is not of the accepted form (see the schema)';
+  if (first.keyword === 'type' && (first.params.type === 'object' || first.params.type === 'array')) {
+    return `must be a JSON ${first.params.type}`;
+  }
+  return first.message ?? 'is invalid';
+}
+
 /** Fastify/Ajv validation errors → one FieldError per offending field, named by where it lives. */
-function fieldErrorsOf(error: FastifyError): FieldError[] {
+export function fieldErrorsOf(error: FastifyError): FieldError[] {
   const context = error.validationContext ?? 'body';
-  return (error.validation ?? []).map((v) => {
-    const missing = (v.params as { missingProperty?: string }).missingProperty;
-    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    const path = v.instancePath + (missing ? `/${missing}` : extra ? `/${extra}` : '');
-    const message = extra ? 'is not allowed' : (v.message ?? 'is invalid');
-    return { field: `${context}${path.replace(/\//g, '.')}`, message };
-  });
+  const byField = new Map<string, AjvError[]>();
+  for (const v of error.validation ?? []) {
+    const field = fieldOf(context, v);
+    byField.set(field, [...(byField.get(field) ?? []), v]);
+  }
+  return [...byField]
+    .slice(0, MAX_REPORTED_ERRORS)
+    .map(([field, errors]) => ({ field, message: messageOf(errors) }));
 }
 
 export function problemOf(error: unknown, request: FastifyRequest): Problem {
@@ -47,7 +84,10 @@ export function problemOf(error: unknown, request: FastifyRequest): Problem {
       type: 'about:blank',
       title: 'Bad Request',
       status: 400,
-      detail: errors.map((e) => `${e.field} ${e.message}`).join('; '),
+      detail: errors
+        .slice(0, 3)
+        .map((e) => `${e.field} ${e.message}`)
+        .join('; '),
       instance,
       errors,
     };

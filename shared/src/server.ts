@@ -1,8 +1,18 @@
 import type { Socket } from 'node:net';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import closeWithGrace from 'close-with-grace';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyPluginOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
 import { loggerOptions } from './logger';
 import { PROBLEM_CONTENT_TYPE } from './problem';
+import { buildSchemaValidator } from './validation';
 
 /**
  * The request line and headers together, at most. Node's default (16 KiB) is below what the
@@ -45,40 +55,76 @@ export const HTTP_SERVER_OPTIONS = Object.freeze({
   clientErrorHandler: problemClientErrorHandler,
 });
 
-export interface RunServerOptions<C> {
+export interface ServiceOptions<C> {
   service: string;
-  config: C & { HOST: string; LOG_LEVEL: string };
-  port: number;
+  config: C & { LOG_LEVEL: string };
   /** The service's app plugin (app.ts): registered with the config as its options. */
   app: FastifyPluginAsync<{ config: C }>;
   /** Extra Fastify server options (body limit, trust proxy…). */
   serverOptions?: Record<string, unknown>;
 }
 
+export interface RunServerOptions<C> extends Omit<ServiceOptions<C>, 'config'> {
+  /** Reads and validates the service's configuration (a failure is the fatal line below). */
+  loadConfig: () => C & { HOST: string; PORT: number; LOG_LEVEL: string };
+}
+
+/** A service's Fastify instance: handler types come from the route schemas (TypeBox). */
+export type ServiceInstance = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** A route plugin whose handlers take their request types from the schemas. */
+export type RoutePlugin<O extends FastifyPluginOptions = Record<never, never>> = FastifyPluginAsyncTypebox<O>;
+
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * Builds the Fastify instance, listens and closes gracefully on SIGTERM/SIGINT: stop accepting,
- * let plugins' onClose hooks flush and disconnect, then exit. The one server.ts of every service.
+ * Builds the Fastify instance of a service, with its app registered, without listening:
+ * server.ts listens (runServer), tests inject or listen on the very same instance.
  */
-export async function runServer<C>(options: RunServerOptions<C>): Promise<FastifyInstance> {
+export async function buildService<C>(options: ServiceOptions<C>): Promise<ServiceInstance> {
   const server = Fastify({
     logger: loggerOptions(options.service, options.config.LOG_LEVEL),
     requestIdHeader: 'x-request-id',
     requestIdLogLabel: 'requestId',
     genReqId: () => crypto.randomUUID(),
     disableRequestLogging: false,
+    schemaController: { compilersFactory: { buildValidator: buildSchemaValidator } },
     ...HTTP_SERVER_OPTIONS,
     ...options.serverOptions,
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
   await server.register(options.app, { config: options.config });
-
-  closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
-    if (err) server.log.error({ err }, 'shutting down after an unexpected error');
-    else server.log.info({ signal }, 'shutting down');
-    await server.close();
-  });
-
-  await server.listen({ host: options.config.HOST, port: options.port });
   return server;
+}
+
+/**
+ * The one server.ts of every service: builds it, listens, and closes gracefully on SIGTERM/SIGINT
+ * (stop accepting, let plugins' onClose hooks flush and disconnect, then exit). A start-up failure
+ * (bad config, port taken) is one fatal JSON line on stderr and exit 1.
+ */
+export async function runServer<C>(options: RunServerOptions<C>): Promise<ServiceInstance | undefined> {
+  try {
+    const config = options.loadConfig();
+    const server = await buildService({ ...options, config });
+    closeWithGrace({ delay: SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+      if (err) server.log.error({ err }, 'shutting down after an unexpected error');
+      else server.log.info({ signal }, 'shutting down');
+      await server.close();
+    });
+    await server.listen({ host: config.HOST, port: config.PORT });
+    return server;
+  } catch (error) {
+    exitFatally(options.service, error);
+  }
+}
+
+/** The logger may not exist yet (bad config): one JSON line on stderr, then exit. */
+export function exitFatally(service: string, error: unknown): never {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service, msg: String(error) })}\n`);
+  process.exit(1);
 }

@@ -18,6 +18,5 @@ type RouteDefinition = Parameters<ReturnType<typeof fromPool>>[0];
 export function buildSchemaValidator(externalSchemas: ExternalSchemas) {
   const forText = fromPool(externalSchemas, { customOptions: { ...STRICT, coerceTypes: 'array' } });
   const forBody = fromPool(externalSchemas, { customOptions: { ...STRICT, coerceTypes: false } });
-  return (route: RouteDefinition) =>
-    TEXT_PARTS.has(route.httpPart ?? '') ? forText(route) : forBody(route);
+  return (route: RouteDefinition) => (TEXT_PARTS.has(route.httpPart ?? '') ? forText(route) : forBody(route));
 }

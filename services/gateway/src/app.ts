@@ -1,8 +1,12 @@
 import cors from '@fastify/cors';
 import {
+  CLIENT_REQUEST_HEADERS,
+  CLIENT_RESPONSE_HEADERS,
   HTTP_SERVER_OPTIONS,
+  headerDisplayName,
   MAX_EVENT_ID_PARAM_LENGTH,
   observabilityPlugin,
+  PUBLIC_HEADERS,
   problemPlugin,
 } from '@splitstream/shared';
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify';
@@ -27,28 +31,15 @@ export const GATEWAY_SERVER_OPTIONS = Object.freeze({
   routerOptions: { maxParamLength: MAX_EVENT_ID_PARAM_LENGTH },
 }) satisfies FastifyServerOptions;
 
-/** Headers a browser client may read from our responses. */
+/** Headers a browser client may read from our responses: the public ones, and the gateway's rate limits. */
 const EXPOSED_HEADERS = [
-  'X-Request-Id',
-  'Retry-After',
-  'RateLimit-Limit',
-  'RateLimit-Remaining',
-  'RateLimit-Reset',
-  'Location',
-  'ETag',
-  // Freshness of a read (query service).
-  'Splitstream-Served-By',
-  'Splitstream-Checkpoint-Time',
-  'Splitstream-Checkpoint-Age',
-];
-const ALLOWED_HEADERS = [
-  'Authorization',
-  'X-API-Key',
-  'Content-Type',
-  'Content-Encoding',
-  'X-Request-Id',
-  'Consistency-Token',
-];
+  ...CLIENT_RESPONSE_HEADERS,
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'location',
+  'etag',
+].map(headerDisplayName);
 
 /** The gateway service as a plugin: tests register it without listening, server.ts listens. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config }) => {
@@ -57,7 +48,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config }) =
     fastify.log.warn('no API keys configured (API_KEYS_FILE, API_KEYS): every request gets 401');
 
   fastify.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    reply.header(PUBLIC_HEADERS.requestId, request.id);
   });
   await fastify.register(problemPlugin);
   await fastify.register(observabilityPlugin, { service: 'gateway' });
@@ -66,7 +57,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config }) =
     await fastify.register(cors, {
       origin: origins.includes('*') ? '*' : origins,
       methods: ['GET', 'POST'],
-      allowedHeaders: ALLOWED_HEADERS,
+      allowedHeaders: CLIENT_REQUEST_HEADERS.map(headerDisplayName),
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
     });

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { CommonConfig, EVENT_LIMITS, loadConfig, READINESS_TIMEOUT_MS } from '@splitstream/shared';
+import { BODY_LIMITS, CommonConfig, loadConfig, READINESS_TIMEOUT_MS } from '@splitstream/shared';
 
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_INGEST_UPSTREAMS = 'http://127.0.0.1:8081';
@@ -8,9 +8,9 @@ export const DEFAULT_QUERY_UPSTREAMS = 'http://127.0.0.1:8082';
 export const DEFAULT_RATE_LIMIT_MAX = 6_000;
 export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
 /** One event is ≤ 256 KiB serialized; the envelope (whitespace, gzip framing) gets some slack. */
-export const DEFAULT_EVENT_BODY_LIMIT_BYTES = 2 * EVENT_LIMITS.maxEventBytes;
+export const DEFAULT_EVENT_BODY_LIMIT_BYTES = BODY_LIMITS.event;
 /** A batch is ≤ 1 MiB as sent (compressed or not); ingest enforces the bound after inflation. */
-export const DEFAULT_BATCH_BODY_LIMIT_BYTES = EVENT_LIMITS.maxBatchBytes;
+export const DEFAULT_BATCH_BODY_LIMIT_BYTES = BODY_LIMITS.batch;
 export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS = 2_000;
 /** Longer than query's longest read-your-writes wait, so a bounded wait is never cut short here. */
 export const DEFAULT_UPSTREAM_HEADERS_TIMEOUT_MS = 35_000;

@@ -319,6 +319,24 @@ describe('POST /v1/deadletters/replay (real broker and store)', () => {
     expect(response.json().errors.map((e: { field: string }) => e.field)).toContain(field);
   });
 
+  it('names every bad field at once', async () => {
+    const response = await replay({
+      filter: { reason: 'nope', extra: 1, since: '2026-02-30T00:00:00Z' },
+      limit: 'ten',
+    });
+    expect(response.statusCode).toBe(400);
+    const errors: { field: string; message: string }[] = response.json().errors;
+    expect(errors.map((e) => e.field).sort()).toEqual([
+      '/filter/extra',
+      '/filter/reason',
+      '/filter/since',
+      '/limit',
+    ]);
+    expect(errors.find((e) => e.field === '/filter/reason')?.message).toMatch(
+      /must be one of .*invalid-event/,
+    );
+  });
+
   // How two fields relate is no schema's to say: an empty range is an empty replay, not a 400.
   it.each([
     ['until equal to since', '2026-11-26T00:00:00Z'],

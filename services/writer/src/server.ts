@@ -8,11 +8,4 @@ const withProcessMetrics: FastifyPluginAsync<{ config: WriterConfig }> = async (
   await fastify.register(app, { config, defaultMetrics: true });
 };
 
-const config = loadWriterConfig();
-runServer({ service: 'writer', config, port: config.PORT, app: withProcessMetrics }).catch(
-  (error: unknown) => {
-    // Logger may not exist yet (bad config): one JSON line on stderr, then exit.
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'writer', msg: String(error) })}\n`);
-    process.exit(1);
-  },
-);
+void runServer({ service: 'writer', loadConfig: loadWriterConfig, app: withProcessMetrics });

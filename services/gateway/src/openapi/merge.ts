@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MAX_HEADER_BYTES } from '@splitstream/shared';
-import { openApiPath, type PublicRoute } from '../routes/table';
+import { MAX_HEADER_BYTES, openApiPath, type PublicRoute } from '@splitstream/shared';
 import { INTERNAL_PREFIX } from '../upstream/headers';
 
 /** The parts of an OpenAPI 3 document the merge reads and writes; everything else is carried along. */

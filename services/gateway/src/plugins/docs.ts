@@ -1,11 +1,11 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { PUBLIC_ROUTES } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatewayConfig } from '../config';
 import { MergedOpenApi } from '../openapi/cache';
 import type { OpenApiDocument } from '../openapi/merge';
-import { PUBLIC_ROUTES } from '../routes/table';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,8 +1,7 @@
-import { splitList } from '@splitstream/shared';
+import { splitList, UPSTREAMS, type UpstreamName } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatewayConfig } from '../config';
-import { UPSTREAMS, type UpstreamName } from '../routes/table';
 import { UpstreamGroup } from '../upstream/group';
 import { createUpstreamMetrics } from '../upstream/metrics';
 

@@ -1,11 +1,18 @@
 import rateLimit from '@fastify/rate-limit';
-import { MethodNotAllowedError, RateLimitedError, signPrincipal } from '@splitstream/shared';
+import {
+  BODY_KINDS,
+  BODY_LIMITS,
+  MethodNotAllowedError,
+  PUBLIC_ROUTES,
+  type PublicRoute,
+  RateLimitedError,
+  signPrincipal,
+} from '@splitstream/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyStore } from '../auth/api-keys';
 import { authenticate } from '../auth/authenticate';
 import type { GatewayConfig } from '../config';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../upstream/headers';
-import { BODY_KINDS, PUBLIC_ROUTES, type PublicRoute } from './table';
 
 /**
  * Methods answered 405 on a public path that lacks them: RFC 9110's, PATCH, and QUERY (the safe
@@ -53,8 +60,11 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
       ),
   });
 
-  const bodyLimit = (route: PublicRoute) =>
-    route.body === BODY_KINDS.batch ? config.BATCH_BODY_LIMIT_BYTES : config.EVENT_BODY_LIMIT_BYTES;
+  const bodyLimits = {
+    [BODY_KINDS.event]: config.EVENT_BODY_LIMIT_BYTES,
+    [BODY_KINDS.batch]: config.BATCH_BODY_LIMIT_BYTES,
+    [BODY_KINDS.replay]: BODY_LIMITS.replay,
+  };
 
   // A known path asked with a method it does not have is 405 with Allow (RFC 9110), not a 404 that
   // says the resource does not exist. OPTIONS is left to CORS (its preflight route) or the 404.
@@ -81,7 +91,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
       method: route.method,
       url: route.url,
       exposeHeadRoute: false,
-      ...(route.body === BODY_KINDS.none ? {} : { bodyLimit: bodyLimit(route) }),
+      ...(route.body === BODY_KINDS.none ? {} : { bodyLimit: bodyLimits[route.body] }),
       schema: { hide: true },
       onRequest: authenticate(apiKeys, route.scope),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,42 +1,17 @@
-import { type DeadLetterRecord, isStoreUnavailable, STORE } from '@splitstream/shared';
-import type { AnyBulkWriteOperation, Db, Filter } from 'mongodb';
+import {
+  type DeadLetterRecord,
+  deadLetterFilter,
+  deadLetterSort,
+  isStoreUnavailable,
+  STORE,
+} from '@splitstream/shared';
+import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import { IngestUnavailableError, UNAVAILABLE_REASONS } from '../errors';
 import type { DeadLetterPosition, DeadLetterSource, ReplayMark, ReplaySelection } from './replay';
 
-/**
- * The filter of a selection. Every value is a validated string, date or one of the reason codes,
- * never an operator from the client; the tenant equality comes first (FerretDB pushes equality
- * down, and it is the prefix of the `tenant_time` index).
- */
-export function selectionFilter(
-  selection: ReplaySelection,
-  options: { cursor: boolean; replayed: 'exclude' | 'include' | 'only' },
-): Filter<DeadLetterRecord> {
-  const filter: Record<string, unknown> = { tenant: selection.tenant };
-  if (selection.ids) filter.id = { $in: selection.ids };
-  if (selection.source !== undefined) filter.source = selection.source;
-  if (selection.type !== undefined) filter.type = selection.type;
-  // `reason` is `code: detail`; the code is one of a fixed set of [a-z-] words (no regex metacharacters).
-  if (selection.reason !== undefined) filter.reason = { $regex: `^${selection.reason}:` };
-  const and: Record<string, unknown>[] = [];
-  if (selection.since || selection.until) {
-    and.push({
-      deadLetteredAt: {
-        ...(selection.since ? { $gte: selection.since } : {}),
-        ...(selection.until ? { $lt: selection.until } : {}),
-      },
-    });
-  }
-  if (options.cursor && selection.after) {
-    const { deadLetteredAt, deadLetterId } = selection.after;
-    and.push({
-      $or: [{ deadLetteredAt: { $gt: deadLetteredAt } }, { deadLetteredAt, _id: { $gt: deadLetterId } }],
-    });
-  }
-  if (options.replayed === 'exclude') and.push({ replayedAt: { $exists: false } });
-  if (options.replayed === 'only') and.push({ replayedAt: { $exists: true } });
-  if (and.length > 0) filter.$and = and;
-  return filter as Filter<DeadLetterRecord>;
+/** The shared dead-letter filter of a replay selection: oldest first; replayed ones only when asked. */
+function replayFilter({ limit: _limit, includeReplayed, ...selection }: ReplaySelection) {
+  return deadLetterFilter({ ...selection, replayed: includeReplayed ? 'include' : 'exclude' });
 }
 
 /** The `deadletters` collection on the store's primary (the writer records there). */
@@ -48,19 +23,18 @@ export class MongoDeadLetters implements DeadLetterSource {
   }
 
   async select(selection: ReplaySelection): Promise<DeadLetterPosition[]> {
-    const filter = selectionFilter(selection, {
-      cursor: true,
-      replayed: selection.includeReplayed ? 'include' : 'exclude',
-    });
     return this.collection
-      .find(filter, { projection: { _id: 1, deadLetteredAt: 1, topic: 1, partition: 1, offset: 1 } })
-      .sort({ deadLetteredAt: 1, _id: 1 })
+      .find(replayFilter(selection), {
+        projection: { _id: 1, deadLetteredAt: 1, topic: 1, partition: 1, offset: 1 },
+      })
+      .sort(deadLetterSort())
       .limit(selection.limit + 1)
       .toArray() as Promise<DeadLetterPosition[]>;
   }
 
   countReplayed(selection: ReplaySelection): Promise<number> {
-    return this.collection.countDocuments(selectionFilter(selection, { cursor: false, replayed: 'only' }));
+    const { limit: _limit, includeReplayed: _include, after: _after, ...criteria } = selection;
+    return this.collection.countDocuments(deadLetterFilter({ ...criteria, replayed: 'only' }));
   }
 
   load(tenant: string, deadLetterIds: string[]): Promise<DeadLetterRecord[]> {

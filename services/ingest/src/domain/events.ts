@@ -4,6 +4,7 @@ import {
   EVENT_LIMITS,
   encodeToken,
   type FieldError,
+  MAX_REPORTED_ERRORS,
   mergeOffsets,
   PayloadTooLargeError,
   toKafkaMessage,
@@ -11,9 +12,6 @@ import {
 } from '@splitstream/shared';
 import type { Message } from 'kafkajs';
 import type { WrittenMessage } from './pipeline';
-
-/** Field errors listed in one 400: enough to fix a batch, bounded so a 1000-event mistake stays readable. */
-export const MAX_REPORTED_ERRORS = 100;
 
 function rejectInvalid(errors: FieldError[], what: string): never {
   const shown = errors.slice(0, MAX_REPORTED_ERRORS);
@@ -25,15 +23,20 @@ function rejectInvalid(errors: FieldError[], what: string): never {
   throw new ValidationError(`${what}: ${summary}${more}`, { errors: shown });
 }
 
-/** The body of POST /v1/events as a valid CloudEvent, or a 400 naming every bad attribute. */
-export function parseEvent(body: unknown): CloudEvent {
+/**
+ * The body of POST /v1/events as a valid CloudEvent, or a 400 naming every bad attribute.
+ * `schemaError` is the route schema's verdict: a body it refused is never accepted, even if
+ * cloudEventErrors found nothing to name (then the schema's own errors are the answer).
+ */
+export function parseEvent(body: unknown, schemaError?: Error): CloudEvent {
   const errors = cloudEventErrors(body);
   if (errors.length > 0) rejectInvalid(errors, 'the event is not a valid CloudEvent');
+  if (schemaError) throw schemaError;
   return body as CloudEvent;
 }
 
 /** The body of POST /v1/events/batch: 1..1000 valid events, or a 400 naming each bad index and why. */
-export function parseBatch(body: unknown): CloudEvent[] {
+export function parseBatch(body: unknown, schemaError?: Error): CloudEvent[] {
   if (!Array.isArray(body)) {
     rejectInvalid(
       [{ field: '/', message: 'must be a JSON array of CloudEvents' }],
@@ -51,6 +54,7 @@ export function parseBatch(body: unknown): CloudEvent[] {
     const bad = new Set(errors.map((e) => e.field.split('/')[1])).size;
     rejectInvalid(errors, `${bad} of ${body.length} events are invalid; the batch was rejected as a whole`);
   }
+  if (schemaError) throw schemaError;
   return body as CloudEvent[];
 }
 

@@ -1,18 +1,14 @@
-import { requireScope, SCOPES } from '@splitstream/shared';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type RoutePlugin, requireScope, SCOPES } from '@splitstream/shared';
+import type { FastifyRequest } from 'fastify';
 import type { IngestConfig } from '../config';
 import { decodedBodyHook } from '../domain/body';
 import { MongoDeadLetters, storeUnavailable } from '../domain/deadletter-store';
-import { parseReplayRequest, type ReplayDeps, replayDeadLetters } from '../domain/replay';
+import { type ReplayDeps, replayDeadLetters, toReplayRequest } from '../domain/replay';
 import { REPLAY_BODY_LIMIT_BYTES, REPLAY_CONTENT_TYPE, replaySchema } from '../schemas/deadletters';
 
 export interface DeadLetterRoutesOptions {
   config: IngestConfig;
 }
-
-// The body is checked by parseReplayRequest (every fault named, unknown fields refused); Fastify's
-// Ajv would strip an unknown (e.g. misspelt) criterion and widen the replay without a word.
-const documentationOnly = () => () => true;
 
 const requireAdmin = async (request: FastifyRequest) => requireScope(request, SCOPES.admin);
 // Fastify would parse text/plain too (and the body would be a string): only JSON is a filter. Like
@@ -20,7 +16,7 @@ const requireAdmin = async (request: FastifyRequest) => requireScope(request, SC
 const jsonBody = decodedBodyHook([REPLAY_CONTENT_TYPE], REPLAY_BODY_LIMIT_BYTES);
 
 /** POST /v1/deadletters/replay: re-produce the tenant's dead letters through the ingest pipeline. */
-export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = async (app, { config }) => {
+export const deadLetterRoutes: RoutePlugin<DeadLetterRoutesOptions> = async (app, { config }) => {
   const { requests, replayedEvents, replaySkipped } = app.ingestMetrics;
   const source = new MongoDeadLetters(app.store.db);
 
@@ -33,12 +29,11 @@ export const deadLetterRoutes: FastifyPluginAsync<DeadLetterRoutesOptions> = asy
     {
       schema: replaySchema(config.KAFKA_TOPIC),
       bodyLimit: REPLAY_BODY_LIMIT_BYTES,
-      validatorCompiler: documentationOnly,
       onRequest: requireAdmin,
       preParsing: jsonBody,
     },
     async (request, reply) => {
-      const replay = parseReplayRequest(request.body);
+      const replay = toReplayRequest(request.body);
       const deps: ReplayDeps = {
         source,
         submit: (messages) => app.pipeline.submit(messages),

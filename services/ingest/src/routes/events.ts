@@ -36,10 +36,9 @@ export function rejectionReason(error: unknown): string {
   return REASON_BY_STATUS[status ?? 500] ?? 'error';
 }
 
-// Bodies are validated by the shared cloudEventErrors (every fault, JSON-pointer fields, extension
-// attributes honoured); the route's body schema is there for OpenAPI, not for Fastify's Ajv, whose
-// defaults (first error only, removeAdditional) would hide faults or silently strip attributes.
-const documentationOnly = () => () => true;
+// The route's schema validates the body (attachValidation: the verdict is the schema's); the
+// handler explains a refusal with cloudEventErrors, which names every fault in CloudEvents terms
+// and adds the content rules no JSON Schema can state (nesting depth, surrogates, `__proto__`).
 
 const requireWrite = async (request: FastifyRequest) => requireScope(request, SCOPES.write);
 
@@ -83,13 +82,13 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     {
       schema: postEventSchema(topic),
       bodyLimit: maxBodyBytes,
-      validatorCompiler: documentationOnly,
+      attachValidation: true,
       onRequest: requireWrite,
       preParsing: decodedBodyHook(SINGLE_CONTENT_TYPES, maxBodyBytes),
     },
     async (request, reply) => {
       const receivedAt = new Date();
-      const event = parseEvent(request.body);
+      const event = parseEvent(request.body, request.validationError);
       const messages = toMessages(request.principal.tenant, [event], receivedAt, false);
       const written = await app.pipeline.submit(messages);
       acceptedEvents.inc();
@@ -102,13 +101,13 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     {
       schema: postBatchSchema(topic),
       bodyLimit: maxBodyBytes,
-      validatorCompiler: documentationOnly,
+      attachValidation: true,
       onRequest: requireWrite,
       preParsing: decodedBodyHook(BATCH_CONTENT_TYPES, maxBodyBytes),
     },
     async (request, reply) => {
       const receivedAt = new Date();
-      const events = parseBatch(request.body);
+      const events = parseBatch(request.body, request.validationError);
       const messages = toMessages(request.principal.tenant, events, receivedAt, true);
       const written = await app.pipeline.submit(messages);
       acceptedEvents.inc(events.length);

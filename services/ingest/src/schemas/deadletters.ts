@@ -1,12 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
   attributeParameter,
+  BODY_LIMITS,
   CURSOR_PATTERN,
   cursorSchema,
   DEAD_LETTER_REASONS,
   encodeToken,
-  PROBLEM_CONTENT_TYPE,
-  ProblemSchema,
+  problemResponse,
+  RETRY_AFTER_HEADER,
   RFC3339_PATTERN,
   tokenSchema,
 } from '@splitstream/shared';
@@ -14,8 +15,7 @@ import { contentEncodingHeaders } from './events';
 
 export const REPLAY_LIMITS = Object.freeze({ min: 1, max: 1000, default: 100 });
 export const REPLAY_CONTENT_TYPE = 'application/json';
-/** The body is a filter: a thousand ids of 128 characters fit easily. */
-export const REPLAY_BODY_LIMIT_BYTES = 256 * 1024;
+export const REPLAY_BODY_LIMIT_BYTES = BODY_LIMITS.replay;
 
 const REASON_CODES = Object.values(DEAD_LETTER_REASONS);
 
@@ -91,7 +91,16 @@ export const ReplayRequestSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        filter: { reason: DEAD_LETTER_REASONS.rejectedByStore, since: '2026-11-26T00:00:00Z' },
+        limit: 100,
+        dryRun: true,
+      },
+    ],
+  },
 );
 export type ReplayRequestBody = Static<typeof ReplayRequestSchema>;
 
@@ -186,24 +195,13 @@ const ReplayPreview = Type.Object(replayProperties, {
   ],
 });
 
-const { $id: _problemId, examples: _problemExamples, ...problemBody } = ProblemSchema;
-
-function problem(status: number, description: string, example: object, headers?: object) {
-  return {
-    description,
+const problem = (status: number, description: string, example: object, headers?: Record<string, unknown>) =>
+  problemResponse(description, {
+    example: { status, instance: '/v1/deadletters/replay', ...example },
     ...(headers ? { headers } : {}),
-    content: {
-      [PROBLEM_CONTENT_TYPE]: {
-        schema: {
-          ...problemBody,
-          examples: [{ type: 'about:blank', status, instance: '/v1/deadletters/replay', ...example }],
-        },
-      },
-    },
-  };
-}
+  });
 
-export const replaySchema = (topic: string): Record<string, unknown> => ({
+export const replaySchema = (topic: string) => ({
   tags: ['dead letters'],
   summary: 'Replay dead letters',
   description:
@@ -215,23 +213,14 @@ export const replaySchema = (topic: string): Record<string, unknown> => ({
     'unless `includeReplayed` is true. `dryRun: true` answers 200 with what would happen and produces nothing.',
   consumes: [REPLAY_CONTENT_TYPE],
   headers: contentEncodingHeaders,
-  body: {
-    ...ReplayRequestSchema,
-    examples: [
-      {
-        filter: { reason: DEAD_LETTER_REASONS.rejectedByStore, since: '2026-11-26T00:00:00Z' },
-        limit: 100,
-        dryRun: true,
-      },
-    ],
-  },
+  body: ReplayRequestSchema,
   response: {
     200: ReplayPreview,
     202: replayAccepted(topic),
     400: problem(400, 'The body is not valid; `errors` names each bad field as a JSON pointer', {
       title: 'Bad Request',
-      detail: 'the replay request is not valid: /filter/since is not a valid RFC 3339 date-time',
-      errors: [{ field: '/filter/since', message: 'is not a valid RFC 3339 date-time' }],
+      detail: '/filter/since is not of the accepted form (see the schema)',
+      errors: [{ field: '/filter/since', message: 'is not of the accepted form (see the schema)' }],
     }),
     401: problem(
       401,
@@ -260,7 +249,7 @@ export const replaySchema = (topic: string): Record<string, unknown> => ({
         title: 'Service Unavailable',
         detail: 'the event broker is unreachable',
       },
-      { 'retry-after': { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying' } },
+      RETRY_AFTER_HEADER,
     ),
   },
 });

@@ -3,8 +3,8 @@ import {
   CloudEventSchema,
   EVENT_LIMITS,
   encodeToken,
-  PROBLEM_CONTENT_TYPE,
-  ProblemSchema,
+  problemResponse,
+  RETRY_AFTER_HEADER,
   tokenSchema,
 } from '@splitstream/shared';
 import { CONTENT_ENCODING_DESCRIPTION, CONTENT_ENCODING_PATTERN } from '../domain/body';
@@ -25,22 +25,12 @@ const exampleToken = (topic: string) => encodeToken({ topic, offsets: { '3': '42
 
 const CloudEventRef = Type.Ref(CloudEventSchema);
 
-const { $id: _problemId, examples: _problemExamples, ...problemBody } = ProblemSchema;
-
-/** A problem+json response with its own example (the shared ProblemSchema, inlined so each status shows its case). */
-function problem(status: number, title: string, description: string, detail: string, extra: object = {}) {
-  return {
-    description,
-    content: {
-      [PROBLEM_CONTENT_TYPE]: {
-        schema: {
-          ...problemBody,
-          examples: [{ type: 'about:blank', title, status, detail, instance: '/v1/events/batch', ...extra }],
-        },
-      },
-    },
-  };
-}
+/** A problem+json response with its own example, so each status shows its case. */
+const problem = (status: number, title: string, description: string, detail: string, extra: object = {}) =>
+  problemResponse(description, {
+    example: { title, status, detail, instance: '/v1/events/batch', ...extra },
+    ...(status === 503 ? { headers: RETRY_AFTER_HEADER } : {}),
+  });
 
 /** Error responses shared by both routes; each says what causes it. */
 const errorResponses = {
@@ -75,17 +65,12 @@ const errorResponses = {
     'Content-Type or Content-Encoding not accepted',
     'Content-Type text/plain is not accepted here; send application/json or application/cloudevents-batch+json',
   ),
-  503: {
-    ...problem(
-      503,
-      'Service Unavailable',
-      'Kafka is unreachable, the producer is reconnecting, the in-flight budget is full, the event loop is saturated, or the service is shutting down; nothing of the request was acknowledged: retry after Retry-After seconds (event ids make retries safe)',
-      'the event broker is unreachable',
-    ),
-    headers: {
-      'retry-after': { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying' },
-    },
-  },
+  503: problem(
+    503,
+    'Service Unavailable',
+    'Kafka is unreachable, the producer is reconnecting, the in-flight budget is full, the event loop is saturated, or the service is shutting down; nothing of the request was acknowledged: retry after Retry-After seconds (event ids make retries safe)',
+    'the event broker is unreachable',
+  ),
 };
 
 /** Request headers of every route that takes a body (the replay too). */

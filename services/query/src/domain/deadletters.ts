@@ -1,43 +1,33 @@
-import { type DeadLetterRecord, STORE } from '@splitstream/shared';
-import { Binary, type Db, type Filter } from 'mongodb';
-import { afterPosition, type CursorPosition, ORDER, type Order } from './cursor';
-import type { Page } from './events';
-import { rangeFilter, type TimeRange } from './time-range';
-
-/** A dead letter as the writer stores it (shared DeadLetterRecord, collection `deadletters`). */
-export type DeadLetterDoc = DeadLetterRecord;
+import {
+  type DeadLetterRecord,
+  deadLetterFilter,
+  deadLetterPosition,
+  deadLetterSort,
+  type KeysetPosition,
+  type Order,
+  type Page,
+  readPage,
+  STORE,
+  type TimeRange,
+} from '@splitstream/shared';
+import { Binary, type Db } from 'mongodb';
 
 export interface DeadLettersQuery {
   tenant: string;
   range: TimeRange;
   limit: number;
   order: Order;
-  after?: CursorPosition;
+  after?: KeysetPosition;
 }
 
-/** Only the tenant's own dead letters: one whose tenant could not be read is visible to admins only. */
-export function deadLettersFilter(query: DeadLettersQuery): Filter<DeadLetterDoc> {
-  const filter: Record<string, unknown> = { tenant: query.tenant };
-  const and: Record<string, unknown>[] = [];
-  const time = rangeFilter(query.range);
-  if (time) and.push({ deadLetteredAt: time });
-  if (query.after) and.push(afterPosition('deadLetteredAt', query.after, query.order));
-  if (and.length > 0) filter.$and = and;
-  return filter as Filter<DeadLetterDoc>;
-}
-
-export async function findDeadLetters(db: Db, query: DeadLettersQuery): Promise<Page<DeadLetterDoc>> {
-  const direction = query.order === ORDER.asc ? 1 : -1;
-  const docs = await db
-    .collection<DeadLetterDoc>(STORE.collections.deadLetters)
-    .find(deadLettersFilter(query))
-    .sort({ deadLetteredAt: direction, _id: direction })
-    .limit(query.limit + 1)
-    .toArray();
-  const more = docs.length > query.limit;
-  if (more) docs.length = query.limit;
-  const last = docs.at(-1);
-  return { docs, next: more && last ? { time: last.deadLetteredAt, id: last._id } : undefined };
+/** One keyset page of the tenant's own dead letters (one whose tenant could not be read is visible to admins only). */
+export function findDeadLetters(db: Db, query: DeadLettersQuery): Promise<Page<DeadLetterRecord>> {
+  const { limit, ...selection } = query;
+  const find = db
+    .collection<DeadLetterRecord>(STORE.collections.deadLetters)
+    .find(deadLetterFilter(selection))
+    .sort(deadLetterSort(query.order));
+  return readPage(find, limit, deadLetterPosition);
 }
 
 /**
@@ -57,7 +47,7 @@ function headersAsText(headers: unknown): Record<string, string | null> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, asText(value)]));
 }
 
-export function toDeadLetterItem(doc: DeadLetterDoc) {
+export function toDeadLetterItem(doc: DeadLetterRecord) {
   return {
     ...(doc.id !== undefined ? { id: doc.id } : {}),
     ...(doc.source !== undefined ? { source: doc.source } : {}),

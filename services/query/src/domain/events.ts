@@ -1,7 +1,18 @@
-import { ConflictError, identityKey, STORE, type StoredEvent } from '@splitstream/shared';
+import {
+  afterPosition,
+  ConflictError,
+  identityKey,
+  type KeysetPosition,
+  ORDER,
+  type Order,
+  type Page,
+  rangeFilter,
+  readPage,
+  STORE,
+  type StoredEvent,
+  type TimeRange,
+} from '@splitstream/shared';
 import type { Db, Filter } from 'mongodb';
-import { afterPosition, type CursorPosition, ORDER, type Order } from './cursor';
-import { rangeFilter, type TimeRange } from './time-range';
 
 export interface EventsQuery {
   tenant: string;
@@ -11,7 +22,7 @@ export interface EventsQuery {
   range: TimeRange;
   limit: number;
   order: Order;
-  after?: CursorPosition;
+  after?: KeysetPosition;
 }
 
 /**
@@ -36,24 +47,13 @@ export function eventsSort(order: Order): { time: 1 | -1; _id: 1 | -1 } {
   return { time: direction, _id: direction };
 }
 
-export interface Page<T> {
-  docs: T[];
-  /** Position after the last returned document, when more may follow. */
-  next: CursorPosition | undefined;
-}
-
-/** One keyset page: asks for limit + 1 to know whether another page exists without counting. */
-export async function findEvents(db: Db, query: EventsQuery): Promise<Page<StoredEvent>> {
-  const docs = await db
+/** One keyset page of the tenant's events. */
+export function findEvents(db: Db, query: EventsQuery): Promise<Page<StoredEvent>> {
+  const find = db
     .collection<StoredEvent>(STORE.collections.events)
     .find(eventsFilter(query))
-    .sort(eventsSort(query.order))
-    .limit(query.limit + 1)
-    .toArray();
-  const more = docs.length > query.limit;
-  if (more) docs.length = query.limit;
-  const last = docs.at(-1);
-  return { docs, next: more && last ? { time: last.time, id: last._id } : undefined };
+    .sort(eventsSort(query.order));
+  return readPage(find, query.limit, (doc) => ({ time: doc.time, id: doc._id }));
 }
 
 /** How many sources a 409 names at most (an id shared by more is reported as truncated). */

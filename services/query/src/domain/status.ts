@@ -1,6 +1,5 @@
-import { STORE } from '@splitstream/shared';
+import { type DeadLetterRecord, STORE } from '@splitstream/shared';
 import type { Db } from 'mongodb';
-import type { DeadLetterDoc } from './deadletters';
 import { findEvent } from './events';
 
 export const EVENT_STATUS = Object.freeze({
@@ -38,7 +37,7 @@ export async function findStatus(
       storedAt: stored.storedAt.toISOString(),
     };
   const deadLetter = await db
-    .collection<DeadLetterDoc>(STORE.collections.deadLetters)
+    .collection<DeadLetterRecord>(STORE.collections.deadLetters)
     .find({ tenant, id, ...(source !== undefined ? { source } : {}) })
     .sort({ deadLetteredAt: -1, _id: -1 })
     .limit(1)

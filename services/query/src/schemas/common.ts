@@ -1,8 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import { cursorSchema, problemResponse, RFC3339_PATTERN, tokenSchema } from '@splitstream/shared';
+import {
+  cursorSchema,
+  ORDER,
+  type Order,
+  PUBLIC_HEADERS,
+  problemResponse,
+  RETRY_AFTER_HEADER,
+  RFC3339_PATTERN,
+  tokenSchema,
+} from '@splitstream/shared';
 import type { QueryConfig } from '../config';
-import { ORDER, type Order } from '../domain/cursor';
-import { READ_HEADERS } from '../plugins/app/reads';
 
 export const TAGS = Object.freeze({ events: 'events', stats: 'stats', deadLetters: 'dead letters' });
 
@@ -33,7 +40,7 @@ export function consistencyQuery(config: QueryConfig) {
 
 export function consistencyHeaders(config: QueryConfig) {
   return Type.Object({
-    [READ_HEADERS.consistencyToken]: Type.Optional(
+    [PUBLIC_HEADERS.consistencyToken]: Type.Optional(
       tokenSchema(config.KAFKA_TOPIC, 'Consistency token, as the `after` parameter'),
     ),
   });
@@ -61,10 +68,6 @@ export const FRESHNESS_HEADERS = {
   },
 } as const;
 
-export const RETRY_AFTER_HEADER = {
-  'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' },
-} as const;
-
 /** The error responses of every read route; 404 and 409 only where they can happen. */
 export function readErrors(extra: { notFound?: string; conflict?: string } = {}) {
   return {
@@ -75,7 +78,7 @@ export function readErrors(extra: { notFound?: string; conflict?: string } = {})
     ...(extra.conflict ? { 409: problemResponse(extra.conflict) } : {}),
     503: problemResponse(
       'The store has not applied the consistency token within maxWaitMs, or no store endpoint answers',
-      RETRY_AFTER_HEADER,
+      { headers: RETRY_AFTER_HEADER },
     ),
   };
 }

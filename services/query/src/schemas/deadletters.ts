@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { ORDER } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
-import { ORDER } from '../domain/cursor';
 import {
   consistencyHeaders,
   consistencyQuery,

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { attributeParameter, CloudEventSchema, encodeCursor } from '@splitstream/shared';
+import { attributeParameter, CloudEventSchema, encodeCursor, ORDER } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
-import { ORDER } from '../domain/cursor';
 import { METADATA_FIELD } from '../domain/items';
 import { EVENT_STATUS } from '../domain/status';
 import {

@@ -1,4 +1,10 @@
-import { type ConsistencyToken, decodeToken, UnavailableError, ValidationError } from '@splitstream/shared';
+import {
+  type ConsistencyToken,
+  decodeToken,
+  PUBLIC_HEADERS,
+  UnavailableError,
+  ValidationError,
+} from '@splitstream/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from 'mongodb';
@@ -11,14 +17,6 @@ import {
   waitForToken,
 } from '../../domain/checkpoints';
 import type { ServedBy } from '../../domain/endpoints';
-
-/** Response headers that say where a read came from and how fresh it is (documented in OpenAPI). */
-export const READ_HEADERS = Object.freeze({
-  servedBy: 'splitstream-served-by',
-  checkpointTime: 'splitstream-checkpoint-time',
-  checkpointAge: 'splitstream-checkpoint-age',
-  consistencyToken: 'consistency-token',
-});
 
 export interface ConsistencyParams {
   after?: string;
@@ -73,11 +71,11 @@ export const readsPlugin = fp(
     });
 
     const tokenOf = (request: FastifyRequest, params: ConsistencyParams): ConsistencyToken | undefined => {
-      const header = request.headers[READ_HEADERS.consistencyToken];
+      const header = request.headers[PUBLIC_HEADERS.consistencyToken];
       const [value, field] =
         params.after !== undefined
           ? [params.after, 'querystring.after']
-          : [typeof header === 'string' ? header : undefined, `headers.${READ_HEADERS.consistencyToken}`];
+          : [typeof header === 'string' ? header : undefined, `headers.${PUBLIC_HEADERS.consistencyToken}`];
       if (value === undefined) return undefined;
       let token: ConsistencyToken;
       try {
@@ -100,11 +98,11 @@ export const readsPlugin = fp(
     };
 
     const setFreshness = (reply: FastifyReply, servedBy: ServedBy, view: CheckpointView | undefined) => {
-      reply.header(READ_HEADERS.servedBy, servedBy);
+      reply.header(PUBLIC_HEADERS.servedBy, servedBy);
       // Before the writer stored any checkpoint there is no freshness to report: the headers are absent.
       if (view?.newest) {
-        reply.header(READ_HEADERS.checkpointTime, view.newest.toISOString());
-        reply.header(READ_HEADERS.checkpointAge, String(Math.max(0, Date.now() - view.newest.getTime())));
+        reply.header(PUBLIC_HEADERS.checkpointTime, view.newest.toISOString());
+        reply.header(PUBLIC_HEADERS.checkpointAge, String(Math.max(0, Date.now() - view.newest.getTime())));
       }
     };
 
@@ -157,7 +155,7 @@ export const readsPlugin = fp(
           // No endpoint answered: nothing was served (a consistency timeout names the endpoint that lagged).
           if (error instanceof UnavailableError && !(error instanceof ConsistencyTimeout))
             servedBy = undefined;
-          if (servedBy) reply.header(READ_HEADERS.servedBy, servedBy);
+          if (servedBy) reply.header(PUBLIC_HEADERS.servedBy, servedBy);
           throw error;
         } finally {
           if (servedBy)

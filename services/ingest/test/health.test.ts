@@ -1,12 +1,9 @@
-import Fastify from 'fastify';
-import { app } from '../src/app';
 import { loadIngestConfig } from '../src/config';
-import { sampleEvent, writeHeaders } from './helpers';
+import { ingestInstance, sampleEvent, writeHeaders } from './helpers';
 
 describe('ingest health', () => {
   it('answers /healthz, /readyz (broker reachable) and exposes /metrics', async () => {
-    const server = Fastify();
-    await server.register(app, { config: loadIngestConfig({}) });
+    const server = await ingestInstance(loadIngestConfig({}));
     const health = await server.inject('/healthz');
     expect(health.statusCode).toBe(200);
     expect(health.json()).toEqual({ status: 'ok' });
@@ -19,13 +16,12 @@ describe('ingest health', () => {
   });
 
   it('starts without a broker: not ready, 503 + Retry-After at once, and still alive', async () => {
-    const server = Fastify();
     // Nothing listens on port 1: every connection is refused.
     const config = loadIngestConfig({
       KAFKA_BROKERS: '127.0.0.1:1',
       INTERNAL_AUTH_SECRET: 'ingest-test-secret-0123456789',
     });
-    await server.register(app, { config });
+    const server = await ingestInstance(config);
     expect((await server.inject('/healthz')).statusCode).toBe(200);
     const ready = await server.inject('/readyz');
     expect(ready.statusCode).toBe(503);

@@ -1,10 +1,10 @@
-import { type Principal, SCOPES, signPrincipal, TOPICS } from '@splitstream/shared';
+import { buildService, type Principal, SCOPES, signPrincipal, TOPICS } from '@splitstream/shared';
 import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Admin, type IHeaders, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import type { MongoClientOptions } from 'mongodb';
-import { app } from '../src/app';
-import { loadIngestConfig } from '../src/config';
+import { type AppOptions, app } from '../src/app';
+import { type IngestConfig, loadIngestConfig } from '../src/config';
 
 export const SECRET = 'ingest-test-secret-0123456789';
 
@@ -21,6 +21,22 @@ export async function createTopic(admin: Admin, partitions = TOPICS.events.parti
   return createTestTopic(admin, 'ingest-test', partitions);
 }
 
+/**
+ * The instance server.ts listens with (shared buildService: its validator and server options), not
+ * listening, without logs. `kafka` and `mongo` are the test-only client overrides of AppOptions.
+ */
+export async function ingestInstance(
+  config: IngestConfig,
+  overrides: Pick<AppOptions, 'kafka' | 'mongo'> = {},
+): Promise<FastifyInstance> {
+  return buildService({
+    service: 'ingest',
+    config,
+    app: (instance, options) => app(instance, { ...options, ...overrides }),
+    serverOptions: { logger: false },
+  });
+}
+
 /** The ingest app on a Fastify instance (inject only), writing to `topic`. */
 export async function buildIngest(
   topic: string,
@@ -28,7 +44,6 @@ export async function buildIngest(
   kafka?: Partial<KafkaConfig>,
   mongo?: MongoClientOptions,
 ): Promise<FastifyInstance> {
-  const server = Fastify();
   const config = loadIngestConfig({
     KAFKA_BROKERS: testInfra().brokers.join(','),
     KAFKA_TOPIC: topic,
@@ -36,7 +51,7 @@ export async function buildIngest(
     INTERNAL_AUTH_SECRET: SECRET,
     ...env,
   });
-  await server.register(app, { config, ...(kafka ? { kafka } : {}), ...(mongo ? { mongo } : {}) });
+  const server = await ingestInstance(config, { ...(kafka ? { kafka } : {}), ...(mongo ? { mongo } : {}) });
   await server.ready();
   return server;
 }

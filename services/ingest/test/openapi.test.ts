@@ -1,14 +1,12 @@
 import { tokenPattern } from '@splitstream/shared';
-import Fastify from 'fastify';
-import { app } from '../src/app';
 import { loadIngestConfig } from '../src/config';
 import { CONTENT_ENCODING_PATTERN } from '../src/domain/body';
+import { ingestInstance } from './helpers';
 
 describe('ingest OpenAPI document', () => {
   it('describes both public routes with tags, examples and every error response', async () => {
-    const server = Fastify();
     // The document does not need a broker: an unreachable one keeps the test independent.
-    await server.register(app, { config: loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:1' }) });
+    const server = await ingestInstance(loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:1' }));
     const response = await server.inject('/openapi.json');
     expect(response.statusCode).toBe(200);
     const doc = response.json();
@@ -53,8 +51,7 @@ describe('ingest OpenAPI document', () => {
   });
 
   it('describes the dead-letter replay: request, both answers and every error response', async () => {
-    const server = Fastify();
-    await server.register(app, { config: loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:1' }) });
+    const server = await ingestInstance(loadIngestConfig({ KAFKA_BROKERS: '127.0.0.1:1' }));
     const doc = (await server.inject('/openapi.json')).json();
     const op = doc.paths['/v1/deadletters/replay'].post;
     expect(op.tags).toEqual(['dead letters']);

@@ -35,58 +35,46 @@ export class SplitstreamError extends Error {
   }
 }
 
-export class ValidationError extends SplitstreamError {
-  override readonly status = 400;
-  override readonly title = 'Bad Request';
+/** Problem titles by HTTP status (RFC 9110 reason phrases). */
+export const STATUS_TITLES: Readonly<Record<number, string>> = Object.freeze({
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+});
+
+/** The base of the errors answered with `status` (retriable: the client may try again later). */
+export function answeredWith(status: keyof typeof STATUS_TITLES, retriable = false) {
+  return class extends SplitstreamError {
+    override readonly status = status;
+    override readonly title = STATUS_TITLES[status] ?? 'Error';
+    override readonly isRetriable = retriable;
+  };
 }
 
-export class UnauthorizedError extends SplitstreamError {
-  override readonly status = 401;
-  override readonly title = 'Unauthorized';
-}
-
-export class ForbiddenError extends SplitstreamError {
-  override readonly status = 403;
-  override readonly title = 'Forbidden';
-}
-
-export class NotFoundError extends SplitstreamError {
-  override readonly status = 404;
-  override readonly title = 'Not Found';
-}
-
-export class ConflictError extends SplitstreamError {
-  override readonly status = 409;
-  override readonly title = 'Conflict';
-}
-
-export class MethodNotAllowedError extends SplitstreamError {
-  override readonly status = 405;
-  override readonly title = 'Method Not Allowed';
-}
-
-export class PayloadTooLargeError extends SplitstreamError {
-  override readonly status = 413;
-  override readonly title = 'Payload Too Large';
-}
-
-export class UnsupportedMediaTypeError extends SplitstreamError {
-  override readonly status = 415;
-  override readonly title = 'Unsupported Media Type';
-}
-
-export class RateLimitedError extends SplitstreamError {
-  override readonly status = 429;
-  override readonly title = 'Too Many Requests';
-  override readonly isRetriable = true;
-}
-
+export class ValidationError extends answeredWith(400) {}
+export class UnauthorizedError extends answeredWith(401) {}
+export class ForbiddenError extends answeredWith(403) {}
+export class NotFoundError extends answeredWith(404) {}
+export class MethodNotAllowedError extends answeredWith(405) {}
+export class ConflictError extends answeredWith(409) {}
+export class PayloadTooLargeError extends answeredWith(413) {}
+export class UnsupportedMediaTypeError extends answeredWith(415) {}
+export class RateLimitedError extends answeredWith(429, true) {}
 /** A dependency (Kafka, the store, an upstream) cannot serve right now; the client may retry. */
-export class UnavailableError extends SplitstreamError {
-  override readonly status = 503;
-  override readonly title = 'Service Unavailable';
-  override readonly isRetriable = true;
-}
+export class UnavailableError extends answeredWith(503, true) {}
 
 /** A configuration value is missing or invalid: the service refuses to start. */
 export class ConfigError extends SplitstreamError {}

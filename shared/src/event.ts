@@ -149,8 +149,6 @@ function dataErrors(data: unknown, add: (path: string, message: string) => void)
   visit(data, '/data', 1);
 }
 
-/** CloudEvents extension attribute names: lower-case letters and digits, at most 20 (spec recommendation). */
-export const EXTENSION_NAME_PATTERN = '^[a-z0-9]{1,20}$';
 const ExtensionValueSchema = Type.Union([
   Type.String({ pattern: ATTRIBUTE_STRING_PATTERN, description: ATTRIBUTE_STRING_DESCRIPTION }),
   Type.Number(),
@@ -160,48 +158,55 @@ const ExtensionValueSchema = Type.Union([
 const attribute = (options: { minLength?: number; maxLength?: number } = {}) =>
   Type.String({ ...options, pattern: ATTRIBUTE_STRING_PATTERN, description: ATTRIBUTE_STRING_DESCRIPTION });
 
-/** CloudEvents 1.0, JSON structured mode. Extension attributes: lower-case alphanumeric names. */
-export const CloudEventSchema = Type.Object(
-  {
-    specversion: Type.Literal('1.0'),
-    id: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength }),
-    source: Type.String({
-      minLength: 1,
-      maxLength: 2048,
-      pattern: `^${attributeChars(WHITE_SPACE)}+$`,
-      description: `URI-reference: no white space; ${ATTRIBUTE_STRING_DESCRIPTION}`,
+/** The attributes CloudEvents 1.0 defines (JSON structured mode). */
+const CLOUD_EVENT_ATTRIBUTES = {
+  specversion: Type.Literal('1.0'),
+  id: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxIdLength }),
+  source: Type.String({
+    minLength: 1,
+    maxLength: 2048,
+    pattern: `^${attributeChars(WHITE_SPACE)}+$`,
+    description: `URI-reference: no white space; ${ATTRIBUTE_STRING_DESCRIPTION}`,
+  }),
+  type: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxTypeLength }),
+  subject: Type.Optional(attribute({ minLength: 1, maxLength: 1024 })),
+  time: Type.Optional(
+    Type.String({
+      pattern: RFC3339_PATTERN,
+      description: `${RFC3339_DESCRIPTION}; filled by ingest when absent`,
     }),
-    type: attribute({ minLength: 1, maxLength: EVENT_LIMITS.maxTypeLength }),
-    subject: Type.Optional(attribute({ minLength: 1, maxLength: 1024 })),
-    time: Type.Optional(
-      Type.String({
-        pattern: RFC3339_PATTERN,
-        description: `${RFC3339_DESCRIPTION}; filled by ingest when absent`,
-      }),
-    ),
-    datacontenttype: Type.Optional(attribute({ minLength: 1, maxLength: 256 })),
-    dataschema: Type.Optional(attribute({ minLength: 1, maxLength: 2048 })),
-    data: Type.Optional(Type.Unknown({ description: DATA_DESCRIPTION })),
-    data_base64: Type.Optional(attribute()),
-  },
-  {
-    $id: 'CloudEvent',
-    patternProperties: { [EXTENSION_NAME_PATTERN]: ExtensionValueSchema },
-    additionalProperties: false,
-    examples: [
-      {
-        specversion: '1.0',
-        id: 'b7a8f0c2-1',
-        source: '/shop/checkout',
-        type: 'com.example.order.created',
-        subject: 'order-1042',
-        time: '2026-11-26T10:00:00Z',
-        datacontenttype: 'application/json',
-        data: { orderId: 1042, total: 99.5 },
-      },
-    ],
-  },
-);
+  ),
+  datacontenttype: Type.Optional(attribute({ minLength: 1, maxLength: 256 })),
+  dataschema: Type.Optional(attribute({ minLength: 1, maxLength: 2048 })),
+  data: Type.Optional(Type.Unknown({ description: DATA_DESCRIPTION })),
+  data_base64: Type.Optional(attribute()),
+};
+
+/**
+ * CloudEvents extension attribute names: lower-case letters and digits, at most 20 (spec
+ * recommendation), other than a defined attribute's (in JSON Schema a pattern property applies to
+ * every matching name, so without the exclusion `data` would have to be a scalar).
+ */
+export const EXTENSION_NAME_PATTERN = `^(?!(?:${Object.keys(CLOUD_EVENT_ATTRIBUTES).join('|')})$)[a-z0-9]{1,20}$`;
+
+/** CloudEvents 1.0, JSON structured mode. Extension attributes: lower-case alphanumeric names. */
+export const CloudEventSchema = Type.Object(CLOUD_EVENT_ATTRIBUTES, {
+  $id: 'CloudEvent',
+  patternProperties: { [EXTENSION_NAME_PATTERN]: ExtensionValueSchema },
+  additionalProperties: false,
+  examples: [
+    {
+      specversion: '1.0',
+      id: 'b7a8f0c2-1',
+      source: '/shop/checkout',
+      type: 'com.example.order.created',
+      subject: 'order-1042',
+      time: '2026-11-26T10:00:00Z',
+      datacontenttype: 'application/json',
+      data: { orderId: 1042, total: 99.5 },
+    },
+  ],
+});
 export type CloudEvent = Static<typeof CloudEventSchema>;
 
 /**

@@ -11,6 +11,7 @@ export * from './kafka-message';
 export * from './logger';
 export * from './observability';
 export * from './openapi';
+export * from './primary-store';
 export * from './problem';
 export * from './problem-schema';
 export * from './server';

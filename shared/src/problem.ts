@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { type FieldError, SplitstreamError } from './errors';
+import { type FieldError, SplitstreamError, STATUS_TITLES } from './errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -101,21 +101,7 @@ export function problemOf(error: unknown, request: FastifyRequest): Problem {
 }
 
 function titleFor(status: number): string {
-  const titles: Record<number, string> = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'Not Found',
-    405: 'Method Not Allowed',
-    406: 'Not Acceptable',
-    409: 'Conflict',
-    413: 'Payload Too Large',
-    415: 'Unsupported Media Type',
-    429: 'Too Many Requests',
-    503: 'Service Unavailable',
-    504: 'Gateway Timeout',
-  };
-  return titles[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
+  return STATUS_TITLES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem, retryAfterSeconds?: number): FastifyReply {

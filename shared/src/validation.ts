@@ -7,7 +7,11 @@ import AjvCompiler from '@fastify/ajv-compiler';
  * values ("1" for a number). Here: every error, nothing removed, and type coercion only where every
  * value arrives as text (query string, path parameters, headers).
  */
-const STRICT = { allErrors: true, removeAdditional: false, useDefaults: true } as const;
+const STRICT = {
+  allErrors: true,
+  removeAdditional: false,
+  useDefaults: true,
+} as const;
 const TEXT_PARTS = new Set<string>(['querystring', 'params', 'headers']);
 
 const fromPool = AjvCompiler();

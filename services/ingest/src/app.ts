@@ -4,6 +4,7 @@ import {
   observabilityPlugin,
   openapiPlugin,
   ProblemSchema,
+  primaryStorePlugin,
   problemPlugin,
 } from '@splitstream/shared';
 import type { FastifyPluginAsync } from 'fastify';
@@ -13,7 +14,6 @@ import type { IngestConfig } from './config';
 import { ingestMetricsPlugin } from './plugins/app/metrics';
 import { producerPlugin } from './plugins/app/producer';
 import { kafkaPlugin } from './plugins/external/kafka';
-import { storePlugin } from './plugins/external/store';
 import { deadLetterRoutes } from './routes/deadletters';
 import { eventRoutes } from './routes/events';
 
@@ -43,7 +43,12 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(kafkaPlugin, { config, ...(options.kafka ? { kafka: options.kafka } : {}) });
   // Before the store: the store closes first on shutdown (onClose runs in reverse), as it always did.
   await fastify.register(producerPlugin, { config });
-  await fastify.register(storePlugin, { config, ...(options.mongo ? { mongo: options.mongo } : {}) });
+  // The replay answers 503 + Retry-After by itself while the store is away: not a readiness condition.
+  await fastify.register(primaryStorePlugin, {
+    uri: config.MONGO_WRITE_URI,
+    mongo: { serverSelectionTimeoutMS: config.INGEST_STORE_TIMEOUT_MS, ...options.mongo },
+    required: false,
+  });
   await fastify.register(eventRoutes, { config });
   await fastify.register(deadLetterRoutes, { config });
 };

@@ -45,7 +45,7 @@ describe('ingest OpenAPI document', () => {
         const problem = op.responses[status].content['application/problem+json'];
         expect(problem.schema.examples[0].status).toBe(Number(status));
       }
-      expect(op.responses['503'].headers['retry-after']).toBeDefined();
+      expect(op.responses['503'].headers['Retry-After']).toBeDefined();
     }
     await server.close();
   });
@@ -85,7 +85,7 @@ describe('ingest OpenAPI document', () => {
     expect(op.responses['400'].content['application/problem+json'].schema.examples[0].errors[0].field).toBe(
       '/filter/since',
     );
-    expect(op.responses['503'].headers['retry-after']).toBeDefined();
+    expect(op.responses['503'].headers['Retry-After']).toBeDefined();
     await server.close();
   });
 });

@@ -1,9 +1,8 @@
-import { observabilityPlugin, problemPlugin } from '@splitstream/shared';
+import { observabilityPlugin, primaryStorePlugin, problemPlugin } from '@splitstream/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import type { WriterConfig } from './config';
 import { writerPlugin } from './plugins/app/writer';
 import { kafkaPlugin } from './plugins/external/kafka';
-import { storePlugin } from './plugins/external/store';
 
 export interface AppOptions {
   config: WriterConfig;
@@ -18,7 +17,7 @@ export interface AppOptions {
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, defaultMetrics = false }) => {
   await fastify.register(problemPlugin);
   await fastify.register(observabilityPlugin, { service: 'writer', defaultMetrics });
-  await fastify.register(storePlugin, { uri: config.MONGO_WRITE_URI });
+  await fastify.register(primaryStorePlugin, { uri: config.MONGO_WRITE_URI });
   await fastify.register(kafkaPlugin, { brokers: config.KAFKA_BROKERS });
   await fastify.register(writerPlugin, { config });
 };

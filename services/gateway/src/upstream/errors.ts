@@ -1,16 +1,10 @@
-import { SplitstreamError } from '@splitstream/shared';
+import { answeredWith } from '@splitstream/shared';
 
 /** An upstream instance failed after the request may have reached it: not retried, 502. */
-export class BadGatewayError extends SplitstreamError {
-  override readonly status = 502;
-  override readonly title = 'Bad Gateway';
-}
+export class BadGatewayError extends answeredWith(502) {}
 
 /** The upstream did not answer in time: not retried (it may still be working on it), 504. */
-export class GatewayTimeoutError extends SplitstreamError {
-  override readonly status = 504;
-  override readonly title = 'Gateway Timeout';
-}
+export class GatewayTimeoutError extends answeredWith(504) {}
 
 /**
  * How a transport failure happened decides whether a retry on another instance is safe:

@@ -18,7 +18,7 @@ const jsonBody = decodedBodyHook([REPLAY_CONTENT_TYPE], REPLAY_BODY_LIMIT_BYTES)
 /** POST /v1/deadletters/replay: re-produce the tenant's dead letters through the ingest pipeline. */
 export const deadLetterRoutes: RoutePlugin<DeadLetterRoutesOptions> = async (app, { config }) => {
   const { requests, replayedEvents, replaySkipped } = app.ingestMetrics;
-  const source = new MongoDeadLetters(app.store.db);
+  const source = new MongoDeadLetters(app.primaryStore.db);
 
   app.addHook('onResponse', async (request, reply) => {
     requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import {
   cursorSchema,
   ORDER,
@@ -120,5 +120,53 @@ export function pagingQuery(defaultOrder: Order, orderedBy: string) {
           'another order it is still a position, the page starts after it in that order',
       ),
     ),
+  };
+}
+
+/** A keyset page of `item`s: the answer of every list route. */
+export function pageOf<T extends TSchema>(item: T, example: { items: unknown; nextCursor: string | null }) {
+  return Type.Object(
+    { items: Type.Array(item), nextCursor: NextCursor },
+    { additionalProperties: false, examples: [example] },
+  );
+}
+
+export interface ReadRoute<P extends TProperties, R extends TSchema, A extends TObject | undefined> {
+  tag: string;
+  summary: string;
+  description: string;
+  /** Path parameters, for routes that have them. */
+  params?: A;
+  /** The route's own query parameters; the read-your-writes ones are added. */
+  query: P;
+  /** The 200 answer: its description and schema. */
+  answer: { description: string; schema: R };
+  errors?: { notFound?: string; conflict?: string };
+}
+
+/**
+ * The schema of a read route: its parameters plus the consistency ones (unknown ones refused), the
+ * consistency header, the 200 with the freshness headers, and the error answers every read has.
+ */
+export function readRoute<
+  P extends TProperties,
+  R extends TSchema,
+  A extends TObject | undefined = undefined,
+>(config: QueryConfig, route: ReadRoute<P, R, A>) {
+  return {
+    tags: [route.tag],
+    summary: route.summary,
+    description: route.description,
+    // `A` is undefined exactly when the route has no path parameters.
+    params: route.params as A,
+    querystring: Type.Object(
+      { ...route.query, ...consistencyQuery(config) },
+      { additionalProperties: false },
+    ),
+    headers: consistencyHeaders(config),
+    response: {
+      200: readResponse(route.answer.description, route.answer.schema),
+      ...readErrors(route.errors),
+    },
   };
 }

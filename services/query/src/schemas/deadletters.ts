@@ -1,16 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ORDER } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
-import {
-  consistencyHeaders,
-  consistencyQuery,
-  DateTime,
-  NextCursor,
-  pagingQuery,
-  readErrors,
-  readResponse,
-  TAGS,
-} from './common';
+import { DateTime, pageOf, pagingQuery, readRoute, TAGS } from './common';
 
 const DeadLetterItem = Type.Object(
   {
@@ -59,32 +50,20 @@ const DeadLetterItem = Type.Object(
   },
 );
 
-export function listDeadLettersSchema(config: QueryConfig) {
-  return {
-    tags: [TAGS.deadLetters],
+export const listDeadLettersSchema = (config: QueryConfig) =>
+  readRoute(config, {
+    tag: TAGS.deadLetters,
     summary: 'List dead letters',
     description:
       'Events of your tenant that could not be stored, with the reason and the original message, in keyset pages ' +
       'by dead-letter time (newest first by default).',
-    querystring: Type.Object(
-      {
-        since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
-        until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
-        ...pagingQuery(ORDER.desc, 'dead-letter time (then id)'),
-        ...consistencyQuery(config),
-      },
-      { additionalProperties: false },
-    ),
-    headers: consistencyHeaders(config),
-    response: {
-      200: readResponse(
-        'A page of dead letters',
-        Type.Object(
-          { items: Type.Array(DeadLetterItem), nextCursor: NextCursor },
-          { additionalProperties: false, examples: [{ items: DeadLetterItem.examples, nextCursor: null }] },
-        ),
-      ),
-      ...readErrors(),
+    query: {
+      since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
+      until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
+      ...pagingQuery(ORDER.desc, 'dead-letter time (then id)'),
     },
-  };
-}
+    answer: {
+      description: 'A page of dead letters',
+      schema: pageOf(DeadLetterItem, { items: DeadLetterItem.examples, nextCursor: null }),
+    },
+  });

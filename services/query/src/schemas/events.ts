@@ -3,16 +3,7 @@ import { attributeParameter, CloudEventSchema, encodeCursor, ORDER } from '@spli
 import type { QueryConfig } from '../config';
 import { METADATA_FIELD } from '../domain/items';
 import { EVENT_STATUS } from '../domain/status';
-import {
-  consistencyHeaders,
-  consistencyQuery,
-  DateTime,
-  NextCursor,
-  pagingQuery,
-  readErrors,
-  readResponse,
-  TAGS,
-} from './common';
+import { DateTime, pageOf, pagingQuery, readRoute, TAGS } from './common';
 
 /** Page size bounds from the public API contract. */
 
@@ -60,50 +51,29 @@ const exact = (name: 'type' | 'source' | 'subject', example: string) =>
     examples: [example],
   });
 
-export function listEventsSchema(config: QueryConfig) {
-  return {
-    tags: [TAGS.events],
+export const listEventsSchema = (config: QueryConfig) =>
+  readRoute(config, {
+    tag: TAGS.events,
     summary: 'List events',
     description:
       'Events of your tenant by event time, filtered by exact type/source/subject and a time range, in keyset ' +
       'pages: a page never repeats or skips an event, even while new ones arrive.',
-    querystring: Type.Object(
-      {
-        type: Type.Optional(exact('type', 'com.example.order.created')),
-        source: Type.Optional(exact('source', '/shop/checkout')),
-        subject: Type.Optional(exact('subject', 'order-1042')),
-        since: Type.Optional(
-          DateTime('Event time lower bound, inclusive (RFC 3339)', '2026-11-26T00:00:00Z'),
-        ),
-        until: Type.Optional(
-          DateTime('Event time upper bound, exclusive (RFC 3339)', '2026-11-27T00:00:00Z'),
-        ),
-        ...pagingQuery(ORDER.asc, 'event time (then identity)'),
-        ...consistencyQuery(config),
-      },
-      { additionalProperties: false },
-    ),
-    headers: consistencyHeaders(config),
-    response: {
-      200: readResponse(
-        'A page of events',
-        Type.Object(
-          { items: Type.Array(EventItem), nextCursor: NextCursor },
-          {
-            additionalProperties: false,
-            examples: [
-              {
-                items: EventItem.examples,
-                nextCursor: encodeCursor({ time: new Date('2026-11-26T10:00:00Z'), id: '...' }),
-              },
-            ],
-          },
-        ),
-      ),
-      ...readErrors(),
+    query: {
+      type: Type.Optional(exact('type', 'com.example.order.created')),
+      source: Type.Optional(exact('source', '/shop/checkout')),
+      subject: Type.Optional(exact('subject', 'order-1042')),
+      since: Type.Optional(DateTime('Event time lower bound, inclusive (RFC 3339)', '2026-11-26T00:00:00Z')),
+      until: Type.Optional(DateTime('Event time upper bound, exclusive (RFC 3339)', '2026-11-27T00:00:00Z')),
+      ...pagingQuery(ORDER.asc, 'event time (then identity)'),
     },
-  };
-}
+    answer: {
+      description: 'A page of events',
+      schema: pageOf(EventItem, {
+        items: EventItem.examples,
+        nextCursor: encodeCursor({ time: new Date('2026-11-26T10:00:00Z'), id: '...' }),
+      }),
+    },
+  });
 
 const EventIdParams = Type.Object(
   { id: attributeParameter('id', { description: 'The event id', examples: ['b7a8f0c2-1'] }) },
@@ -117,68 +87,54 @@ const SourceParam = Type.Optional(
   }),
 );
 
-export function getEventSchema(config: QueryConfig) {
-  return {
-    tags: [TAGS.events],
+export const getEventSchema = (config: QueryConfig) =>
+  readRoute(config, {
+    tag: TAGS.events,
     summary: 'Get one event',
     description:
       'One event of your tenant by id (and source). An id several sources use, asked without source, is a 409.',
     params: EventIdParams,
-    querystring: Type.Object(
-      { source: SourceParam, ...consistencyQuery(config) },
-      { additionalProperties: false },
-    ),
-    headers: consistencyHeaders(config),
-    response: {
-      200: readResponse('The event', EventItem),
-      ...readErrors({
-        notFound: 'No such event in your tenant',
-        conflict: 'Several sources use this id: `sources` names them; ask again with source',
-      }),
+    query: { source: SourceParam },
+    answer: { description: 'The event', schema: EventItem },
+    errors: {
+      notFound: 'No such event in your tenant',
+      conflict: 'Several sources use this id: `sources` names them; ask again with source',
     },
-  };
-}
+  });
 
-export function eventStatusSchema(config: QueryConfig) {
-  return {
-    tags: [TAGS.events],
+export const eventStatusSchema = (config: QueryConfig) =>
+  readRoute(config, {
+    tag: TAGS.events,
     summary: 'Where an event is',
     description:
       'stored, dead-lettered (with the reason), or unknown (not yet stored, or never accepted). With a consistency ' +
       'token from the event\'s ingest, "unknown" means it was not accepted.',
     params: EventIdParams,
-    querystring: Type.Object(
-      { source: SourceParam, ...consistencyQuery(config) },
-      { additionalProperties: false },
-    ),
-    headers: consistencyHeaders(config),
-    response: {
-      200: readResponse(
-        'The event status',
-        Type.Object(
-          {
-            id: Type.String(),
-            status: Type.Union(Object.values(EVENT_STATUS).map((s) => Type.Literal(s))),
-            source: Type.Optional(Type.String()),
-            storedAt: Type.Optional(Type.String({ format: 'date-time' })),
-            reason: Type.Optional(Type.String({ description: 'Why the event could not be stored' })),
-            deadLetteredAt: Type.Optional(Type.String({ format: 'date-time' })),
-          },
-          {
-            additionalProperties: false,
-            examples: [
-              {
-                id: 'b7a8f0c2-1',
-                status: 'dead-lettered',
-                source: '/shop/checkout',
-                reason: 'document too large for the store',
-                deadLetteredAt: '2026-11-26T10:00:01Z',
-              },
-            ],
-          },
-        ),
+    query: { source: SourceParam },
+    answer: {
+      description: 'The event status',
+      schema: Type.Object(
+        {
+          id: Type.String(),
+          status: Type.Union(Object.values(EVENT_STATUS).map((s) => Type.Literal(s))),
+          source: Type.Optional(Type.String()),
+          storedAt: Type.Optional(Type.String({ format: 'date-time' })),
+          reason: Type.Optional(Type.String({ description: 'Why the event could not be stored' })),
+          deadLetteredAt: Type.Optional(Type.String({ format: 'date-time' })),
+        },
+        {
+          additionalProperties: false,
+          examples: [
+            {
+              id: 'b7a8f0c2-1',
+              status: 'dead-lettered',
+              source: '/shop/checkout',
+              reason: 'document too large for the store',
+              deadLetteredAt: '2026-11-26T10:00:01Z',
+            },
+          ],
+        },
       ),
-      ...readErrors({ conflict: 'Several sources use this id: `sources` names them; ask again with source' }),
     },
-  };
-}
+    errors: { conflict: 'Several sources use this id: `sources` names them; ask again with source' },
+  });

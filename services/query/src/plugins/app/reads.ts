@@ -47,8 +47,8 @@ export const readsPlugin = fp(
   async (app: FastifyInstance, options: { config: QueryConfig }) => {
     const { config } = options;
     const caches = new Map<ServedBy, CheckpointCache>([
-      [app.store.replica.name, new CheckpointCache(app.store.replica.db)],
-      [app.store.primary.name, new CheckpointCache(app.store.primary.db)],
+      [app.readRouter.replica.name, new CheckpointCache(app.readRouter.replica.db)],
+      [app.readRouter.primary.name, new CheckpointCache(app.readRouter.primary.db)],
     ]);
     const readDuration = new Histogram({
       name: 'query_read_duration_seconds',
@@ -117,7 +117,7 @@ export const readsPlugin = fp(
         let lookups = 0;
         let servedBy: ServedBy | undefined;
         try {
-          const routed = await app.store.read(async (endpoint) => {
+          const routed = await app.readRouter.read(async (endpoint) => {
             servedBy = endpoint.name;
             const cache = caches.get(endpoint.name) as CheckpointCache;
             let applied: CheckpointView | undefined;

@@ -14,7 +14,8 @@ import { Endpoint, ReadRouter, SERVED_BY } from '../../domain/endpoints';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    store: ReadRouter;
+    /** The replica and primary endpoints, and which of them serves a read. */
+    readRouter: ReadRouter;
   }
 }
 
@@ -88,7 +89,7 @@ export const storePlugin = fp(
       ),
     );
 
-    app.decorate('store', router);
+    app.decorate('readRouter', router);
     // Ready when either endpoint can read; the detail says which one cannot, and why.
     app.addReadinessCheck('store', async () => {
       // Each endpoint within its own bound, so one that hangs cannot make the other look unready.

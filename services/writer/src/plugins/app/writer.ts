@@ -61,8 +61,8 @@ export const writerPlugin = fp(
     });
 
     const deps: BatchHandlerDeps = {
-      store: new MongoEventStore(app.store.db),
-      deadLetters: new KafkaDeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC, app.store.db),
+      store: new MongoEventStore(app.primaryStore.db),
+      deadLetters: new KafkaDeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC, app.primaryStore.db),
       clock: () => new Date(),
       sleep,
       backoff: (attempt) => backoffDelay(attempt, config.WRITER_RETRY_BASE_MS, config.WRITER_RETRY_MAX_MS),
@@ -120,7 +120,7 @@ export const writerPlugin = fp(
     const start = async () => {
       for (let attempt = 1; !closing; attempt += 1) {
         try {
-          await ensureStoreLayout(app.store.db);
+          await ensureStoreLayout(app.primaryStore.db);
           await producer.connect();
           await admin.connect();
           await consumer.connect();

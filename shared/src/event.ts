@@ -228,24 +228,6 @@ export function attributeParameter(
   });
 }
 
-/** Kafka message headers (CloudEvents Kafka binding, structured mode, plus ours). */
-export const KAFKA_HEADERS = Object.freeze({
-  contentType: 'content-type',
-  tenant: 'splitstream-tenant',
-  receivedAt: 'splitstream-received-at',
-});
-export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
-
-/** An event's identity within a tenant: (source, id), as CloudEvents defines it. */
-export function identityKey(tenant: string, source: string, id: string): string {
-  return JSON.stringify([tenant, source, id]);
-}
-
-/** Kafka message key: order is kept per (tenant, subject); events without subject spread by identity. */
-export function partitionKey(tenant: string, event: Pick<CloudEvent, 'subject' | 'source' | 'id'>): string {
-  return event.subject !== undefined ? `${tenant}/${event.subject}` : `${tenant}/${event.source}/${event.id}`;
-}
-
 // TypeBox's checker ignores `patternProperties` (Ajv honours it): with `additionalProperties: false`
 // it would reject every extension attribute. Its twin below takes any scalar extra attribute and the
 // names are checked by hand, so TypeBox-based code validates exactly what the JSON Schema describes.

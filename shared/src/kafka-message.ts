@@ -1,5 +1,23 @@
 import type { IHeaders, Message } from 'kafkajs';
-import { CLOUDEVENTS_JSON, type CloudEvent, KAFKA_HEADERS, partitionKey } from './event';
+import type { CloudEvent } from './event';
+
+/** Kafka message headers (CloudEvents Kafka binding, structured mode, plus ours). */
+export const KAFKA_HEADERS = Object.freeze({
+  contentType: 'content-type',
+  tenant: 'splitstream-tenant',
+  receivedAt: 'splitstream-received-at',
+});
+export const CLOUDEVENTS_JSON = 'application/cloudevents+json';
+
+/** An event's identity within a tenant: (source, id), as CloudEvents defines it. */
+export function identityKey(tenant: string, source: string, id: string): string {
+  return JSON.stringify([tenant, source, id]);
+}
+
+/** Kafka message key: order is kept per (tenant, subject); events without subject spread by identity. */
+export function partitionKey(tenant: string, event: Pick<CloudEvent, 'subject' | 'source' | 'id'>): string {
+  return event.subject !== undefined ? `${tenant}/${event.subject}` : `${tenant}/${event.source}/${event.id}`;
+}
 
 /**
  * An accepted event as a Kafka message: CloudEvents Kafka protocol binding, structured mode

@@ -1,5 +1,5 @@
 import type { CloudEvent } from './event';
-import { identityKey } from './event';
+import { identityKey } from './kafka-message';
 
 /**
  * The document the writer stores and the query service reads (collection `events`).

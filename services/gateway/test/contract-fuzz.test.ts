@@ -11,9 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SCOPES } from '@splitstream/shared';
+import { openApiPath, PUBLIC_ROUTES, SCOPES } from '@splitstream/shared';
 import { REPO_ROOT, type System, spawnSystem, testApiKey, uniqueName } from '@splitstream/shared/testing';
-import { openApiPath, PUBLIC_ROUTES } from '../src/routes/table';
 
 const run = promisify(execFile);
 const ARTIFACTS = join(__dirname, '..', 'test-artifacts');

@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openApiPath, PUBLIC_ROUTES } from '@splitstream/shared';
 import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { type BrowserContext, chromium } from 'playwright-core';
-import { openApiPath, PUBLIC_ROUTES } from '../src/routes/table';
 import {
   type ChildService,
   makeKeys,

@@ -4,10 +4,9 @@
  * direct access without proof refused and the merged OpenAPI document.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { signPrincipal } from '@splitstream/shared';
+import { openApiPath, PUBLIC_ROUTES, signPrincipal } from '@splitstream/shared';
 import { uniqueName } from '@splitstream/shared/testing';
 import { request } from 'undici';
-import { openApiPath, PUBLIC_ROUTES } from '../src/routes/table';
 import { type Accepted, bearer, gatewayEvent, SECRET, type TestKey, useRealServices } from './support';
 
 describe('gateway in front of real ingest, query and writer processes', () => {

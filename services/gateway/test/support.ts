@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { loggerOptions, SCOPES } from '@splitstream/shared';
+import { buildService, SCOPES } from '@splitstream/shared';
 import {
   type ChildService,
   createTestTopic,
@@ -12,7 +12,7 @@ import {
   uniqueName,
   waitFor,
 } from '@splitstream/shared/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { app, GATEWAY_SERVER_OPTIONS } from '../src/app';
@@ -84,8 +84,12 @@ export async function startGateway(env: Record<string, string>): Promise<Running
     LOG_LEVEL: process.env.GATEWAY_TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const server = Fastify({ ...GATEWAY_SERVER_OPTIONS, logger: loggerOptions('gateway', config.LOG_LEVEL) });
-  await server.register(app, { config });
+  const server = await buildService({
+    service: 'gateway',
+    config,
+    app,
+    serverOptions: GATEWAY_SERVER_OPTIONS,
+  });
   const address = await server.listen({ host: '127.0.0.1', port: 0 });
   return { app: server, url: address, config, close: () => server.close() };
 }

@@ -1,4 +1,5 @@
 import {
+  buildService,
   type Checkpoint,
   type CloudEvent,
   checkpointId,
@@ -10,7 +11,7 @@ import {
   toStoredEvent,
 } from '@splitstream/shared';
 import { testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Db, MongoClient } from 'mongodb';
 import { app, SERVER_OPTIONS } from '../src/app';
 import { loadQueryConfig, type QueryConfig } from '../src/config';
@@ -27,8 +28,7 @@ export async function buildApp(
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = Fastify(SERVER_OPTIONS);
-  await server.register(app, { config });
+  const server = await buildService({ service: 'query', config, app, serverOptions: SERVER_OPTIONS });
   await server.ready();
   return { server, config };
 }

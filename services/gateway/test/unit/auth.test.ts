@@ -1,5 +1,5 @@
-import { loggerOptions } from '@splitstream/shared';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { buildService } from '@splitstream/shared';
+import type { FastifyInstance } from 'fastify';
 import { app, GATEWAY_SERVER_OPTIONS } from '../../src/app';
 import { loadGatewayConfig } from '../../src/config';
 import { makeKeys, SECRET } from '../support';
@@ -17,8 +17,7 @@ describe('gateway authentication (no upstream reached)', () => {
       QUERY_UPSTREAMS: 'http://127.0.0.1:9',
       LOG_LEVEL: 'silent',
     });
-    server = Fastify({ ...GATEWAY_SERVER_OPTIONS, logger: loggerOptions('gateway', 'silent') });
-    await server.register(app, { config });
+    server = await buildService({ service: 'gateway', config, app, serverOptions: GATEWAY_SERVER_OPTIONS });
   });
   afterAll(() => server.close());
 
@@ -89,11 +88,8 @@ describe('gateway authentication (no upstream reached)', () => {
   });
 
   it('refuses to start with a bad key list or bad settings', async () => {
-    const bad = Fastify({ logger: false });
-    await expect(
-      bad.register(app, { config: loadGatewayConfig({ API_KEYS: '[{"id":"x"}]', LOG_LEVEL: 'silent' }) }),
-    ).rejects.toThrow(/invalid API key list/);
-    await bad.close();
+    const config = loadGatewayConfig({ API_KEYS: '[{"id":"x"}]', LOG_LEVEL: 'silent' });
+    await expect(buildService({ service: 'gateway', config, app })).rejects.toThrow(/invalid API key list/);
     expect(() => loadGatewayConfig({ INGEST_UPSTREAMS: 'not-a-url' })).toThrow(/INGEST_UPSTREAMS/);
     expect(() => loadGatewayConfig({ RATE_LIMIT_MAX: '0' })).toThrow(/RATE_LIMIT_MAX/);
   });

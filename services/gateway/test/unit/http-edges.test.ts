@@ -3,9 +3,8 @@
  * Allow for a method a public path does not have, and 431 problem+json for oversized headers.
  */
 import { request as httpRequest } from 'node:http';
-import { MAX_HEADER_BYTES } from '@splitstream/shared';
+import { MAX_HEADER_BYTES, PUBLIC_ROUTES } from '@splitstream/shared';
 import { methodsByUrl } from '../../src/routes/proxy';
-import { PUBLIC_ROUTES } from '../../src/routes/table';
 import { makeKeys, type RunningGateway, startGateway } from '../support';
 
 const { json } = makeKeys('acme', 'globex');

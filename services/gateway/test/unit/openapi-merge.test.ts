@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { PUBLIC_ROUTES } from '@splitstream/shared';
 import { mergeOpenApi, type OpenApiDocument } from '../../src/openapi/merge';
-import { PUBLIC_ROUTES } from '../../src/routes/table';
 
 const problem = { type: 'object', properties: { title: { type: 'string' } } };
 const ingest: OpenApiDocument = {

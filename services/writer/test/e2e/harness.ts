@@ -1,9 +1,16 @@
 /** End-to-end helpers: a real writer (in process or as a child process), the real broker and store. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { type CloudEvent, identityKey, STORE, type StoredEvent, toKafkaMessage } from '@splitstream/shared';
+import {
+  buildService,
+  type CloudEvent,
+  identityKey,
+  STORE,
+  type StoredEvent,
+  toKafkaMessage,
+} from '@splitstream/shared';
 import { createTestTopic, testInfra, uniqueName, waitFor } from '@splitstream/shared/testing';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type Admin, Kafka, logLevel, type Message, type Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { app } from '../../src/app';
@@ -32,9 +39,7 @@ export interface Env {
 }
 
 async function buildWriter(env: Env): Promise<FastifyInstance> {
-  const server = Fastify();
-  await server.register(app, { config: loadWriterConfig(env) });
-  return server;
+  return buildService({ service: 'writer', config: loadWriterConfig(env), app });
 }
 
 /** A writer app in this process (tests read its metrics with inject); resolves once it is ready. */

@@ -157,8 +157,8 @@ export function readRoute<
     tags: [route.tag],
     summary: route.summary,
     description: route.description,
-    // `A` is undefined exactly when the route has no path parameters.
-    params: route.params as A,
+    // `A` is undefined exactly when the route has no path parameters (then no `params` key at all).
+    ...((route.params ? { params: route.params } : {}) as { params: A }),
     querystring: Type.Object(
       { ...route.query, ...consistencyQuery(config) },
       { additionalProperties: false },

@@ -161,5 +161,5 @@ export const writerPlugin = fp(
       await admin.disconnect();
     });
   },
-  { name: 'writer-consumer', dependencies: ['writer-store', 'writer-kafka', 'splitstream-observability'] },
+  { name: 'writer-consumer', dependencies: ['splitstream-primary-store', 'writer-kafka', 'splitstream-observability'] },
 );

@@ -80,7 +80,7 @@ const read = (url: string): PublicRoute => ({
   body: BODY_KINDS.none,
 });
 
-/** Every public operation: which upstream serves it and which scope it needs (DESIGN.md "Public API"). */
+/** Every public operation: which upstream serves it and which scope it needs (docs/ARCHITECTURE.md, "Where the contracts live"). */
 export const PUBLIC_ROUTES: readonly PublicRoute[] = Object.freeze([
   {
     method: 'POST',

@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FieldError } from './errors';
 
-/** Limits from DESIGN.md "Event model" and "Public API". */
+/** Limits of the event model and the public API (the OpenAPI document states them). */
 export const EVENT_LIMITS = Object.freeze({
   maxEventBytes: 256 * 1024,
   maxBatchEvents: 1000,

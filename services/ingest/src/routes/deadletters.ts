@@ -12,7 +12,7 @@ export interface DeadLetterRoutesOptions {
 
 const requireAdmin = async (request: FastifyRequest) => requireScope(request, SCOPES.admin);
 // Fastify would parse text/plain too (and the body would be a string): only JSON is a filter. Like
-// every body, it may come gzip-compressed (DESIGN: "Request bodies may be gzip").
+// every body, it may come gzip-compressed.
 const jsonBody = decodedBodyHook([REPLAY_CONTENT_TYPE], REPLAY_BODY_LIMIT_BYTES);
 
 /** POST /v1/deadletters/replay: re-produce the tenant's dead letters through the ingest pipeline. */

@@ -20,7 +20,7 @@ describe('keyset cursor', () => {
   });
 
   // Every value the pattern accepts decodes: the document says exactly what is accepted.
-  it.each(['0.', '-0.A', '999999999999999.x', '-999999999999999.____', '1.A'])('accepts %p', (value) => {
+  it.each(['c1.0.', 'c1.-0.A', 'c1.999999999999999.x', 'c1.-999999999999999.____', 'c1.1.A'])('accepts %p', (value) => {
     expect(new RegExp(CURSOR_PATTERN).test(value)).toBe(true);
     expect(Number.isNaN(decodeCursor(value, '/cursor').time.getTime())).toBe(false);
   });
@@ -28,15 +28,17 @@ describe('keyset cursor', () => {
   it.each([
     ['empty', ''],
     ['no dot', 'abc'],
-    ['a leading zero', '01.x'],
-    ['no id part', '1'],
-    ['base64 padding', '1.a='],
-    ['a space', '1.a b'],
-    ['an exponent', '1e3.x'],
-    ['a plus sign', '+1.x'],
-    ['16 digits (past the date range)', '8640000000000001.x'],
+    ['no version (the form before c1)', '0.x'],
+    ['another version', 'c2.0.x'],
+    ['a leading zero', 'c1.01.x'],
+    ['no id part', 'c1.1'],
+    ['base64 padding', 'c1.1.a='],
+    ['a space', 'c1.1.a b'],
+    ['an exponent', 'c1.1e3.x'],
+    ['a plus sign', 'c1.+1.x'],
+    ['16 digits (past the date range)', 'c1.8640000000000001.x'],
     ['an operator', '{"$gt":0}'],
-    ['over the length limit', `1.${'A'.repeat(CURSOR_MAX_LENGTH)}`],
+    ['over the length limit', `c1.1.${'A'.repeat(CURSOR_MAX_LENGTH)}`],
   ])('refuses a value with %s with a 400 naming the field', (_what, value) => {
     expect(() => decodeCursor(value, '/cursor')).toThrow(ValidationError);
     try {

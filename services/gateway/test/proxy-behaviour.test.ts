@@ -182,12 +182,15 @@ describe('gateway proxy behaviour (echo upstream processes)', () => {
         expect(response.headers['content-type']).toContain('application/problem+json');
         expect(((await response.body.json()) as { detail: string }).detail).toContain('no ingest instance');
       }
+      // Until its first health check the query instance is "unknown": wait for the gateway's own verdict on it.
       const ready = await waitFor(
         async () => {
           const r = await fetch(`${lonely.url}/readyz`);
-          return r.status === 503 ? ((await r.json()) as { checks: Record<string, string> }) : undefined;
+          if (r.status !== 503) return undefined;
+          const body = (await r.json()) as { checks: Record<string, string> };
+          return body.checks.query?.includes('unknown') ? undefined : body;
         },
-        { what: 'gateway not ready' },
+        { what: 'gateway not ready, with the query instance checked' },
       );
       expect(ready.checks.ingest).toContain('no healthy ingest instance');
       expect(ready.checks.query).toBe('ok');

@@ -8,6 +8,7 @@ import {
 } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { MongoTopologyClosedError } from 'mongodb';
 import { Counter, Gauge } from 'prom-client';
 import type { QueryConfig } from '../../config';
 import { Endpoint, ReadRouter, SERVED_BY } from '../../domain/endpoints';
@@ -71,11 +72,20 @@ export const storePlugin = fp(
     // background loop keeps connecting until the endpoint answers (then the driver's monitor takes over).
     let closing = false;
     const timers = new Set<NodeJS.Timeout>();
+    // Why each endpoint's last connect attempt failed: a failed attempt closes the client's topology
+    // under any read in flight, which then only says "Topology is closed".
+    const connectErrors = new Map<Endpoint, unknown>();
     const connectLater = (endpoint: Endpoint) => {
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (closing) return;
-        endpoint.client.connect().catch(() => connectLater(endpoint));
+        endpoint.client.connect().then(
+          () => connectErrors.delete(endpoint),
+          (error: unknown) => {
+            connectErrors.set(endpoint, error);
+            connectLater(endpoint);
+          },
+        );
       }, config.STORE_HEARTBEAT_MS);
       timer.unref();
       timers.add(timer);
@@ -84,6 +94,7 @@ export const storePlugin = fp(
       [replica, primary].map((endpoint) =>
         endpoint.client.connect().catch((error: unknown) => {
           app.log.warn({ endpoint: endpoint.name, err: error }, 'store endpoint unreachable at start');
+          connectErrors.set(endpoint, error);
           connectLater(endpoint);
         }),
       ),
@@ -94,7 +105,9 @@ export const storePlugin = fp(
     app.addReadinessCheck('store', async () => {
       // Each endpoint within its own bound, so one that hangs cannot make the other look unready.
       const results = await router.probe((endpoint) =>
-        withTimeout(probeStoreRead(endpoint.db), ENDPOINT_PROBE_TIMEOUT_MS),
+        withTimeout(probeStoreRead(endpoint.db), ENDPOINT_PROBE_TIMEOUT_MS).catch((error: unknown) => {
+          throw error instanceof MongoTopologyClosedError ? (connectErrors.get(endpoint) ?? error) : error;
+        }),
       );
       const failing = Object.entries(results).filter(([, detail]) => detail !== 'ok');
       if (failing.length === 2) {

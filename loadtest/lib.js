@@ -68,19 +68,15 @@ async function measureLoop(title, fn, { concurrency = 100, seconds = 10 } = {}) 
 }
 
 /**
- * Saves a scenario's results as loadtest/results/<scenario>.json (bench.js reads them for the
- * report) and prints them on stdout.
+ * Saves a scenario's results, after its name and when it ran, as loadtest/results/<scenario>.json
+ * (bench.js reads them for the report) and prints them on stdout.
  */
-function saveResult(scenario, result) {
+function saveResult(scenario, fields) {
+  const result = { scenario, date: new Date().toISOString(), ...fields };
   const dir = join(ROOT, 'loadtest', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-}
-
-/** The first fields of a scenario's results: its name and when it ran. */
-function resultHeader(scenario) {
-  return { scenario, date: new Date().toISOString() };
 }
 
 /** Runs a scenario's main; a failure is printed and exits 1. */
@@ -121,7 +117,6 @@ module.exports = {
   measure,
   measureLoop,
   saveResult,
-  resultHeader,
   runScenario,
   storedFixture,
 };

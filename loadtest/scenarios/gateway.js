@@ -14,7 +14,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, startService, saveResult, resultHeader, runScenario, storedFixture } = require('../lib');
+const { measure, startService, saveResult, runScenario, storedFixture } = require('../lib');
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GATEWAY_BENCH_WARMUP_SECONDS ?? 2);
@@ -116,7 +116,6 @@ async function main() {
       ],
     };
     const result = {
-      ...resultHeader('gateway'),
       connections: CONNECTIONS,
       seconds: SECONDS,
     };

@@ -11,7 +11,7 @@ const { randomBytes } = require('node:crypto');
 const { Kafka, logLevel } = require('kafkajs');
 const { SCOPES, TOPICS, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, startService, saveResult, resultHeader, runScenario } = require('../lib');
+const { measure, startService, saveResult, runScenario } = require('../lib');
 
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.INGEST_BENCH_WARMUP_SECONDS ?? 2);
@@ -127,13 +127,11 @@ async function main() {
       if (!MODES[mode]) throw new Error(`unknown mode ${mode}; use ${Object.keys(MODES).join(', ')}`);
       runs.push(await runMode(admin, mode));
     }
-    const result = {
-      ...resultHeader('ingest'),
+    saveResult('ingest', {
       connections: CONNECTIONS,
       seconds: SECONDS,
       runs,
-    };
-    saveResult('ingest', result);
+    });
   } finally {
     await admin.disconnect();
   }

@@ -10,15 +10,7 @@
 const { randomBytes } = require('node:crypto');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, createReadClient, signPrincipal } = require('@splitstream/shared');
-const {
-  measure,
-  measureLoop,
-  startService,
-  saveResult,
-  resultHeader,
-  runScenario,
-  storedFixture,
-} = require('../lib');
+const { measure, measureLoop, startService, saveResult, runScenario, storedFixture } = require('../lib');
 
 const SECONDS = Number(process.env.QUERY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.QUERY_BENCH_WARMUP_SECONDS ?? 2);
@@ -122,16 +114,14 @@ async function main() {
     const pageRaw = await loop(`driver find({tenant}).sort(time,_id).limit(${PAGE + 1})`, rawPage);
 
     const ratio = (service, ceiling) => service.requestsPerSecond / ceiling.requestsPerSecond;
-    const result = {
-      ...resultHeader('query'),
+    saveResult('query', {
       connections: CONNECTIONS,
       seconds: SECONDS,
       tenantEvents: EVENTS,
       eventsInStore: tableSize,
       getById: { service: byIdHttp, rawDriver: byIdRaw, serviceVsCeiling: ratio(byIdHttp, byIdRaw) },
       page100: { service: pageHttp, rawDriver: pageRaw, serviceVsCeiling: ratio(pageHttp, pageRaw) },
-    };
-    saveResult('query', result);
+    });
   } finally {
     if (query) await query.stop();
     await primary.db(STORE.database).collection(STORE.collections.events).deleteMany({ tenant });

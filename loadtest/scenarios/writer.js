@@ -12,7 +12,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { STORE, toKafkaMessage, toStoredEvent } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { startService, saveResult, resultHeader, runScenario } = require('../lib');
+const { startService, saveResult, runScenario } = require('../lib');
 
 const EVENTS = Number(process.env.WRITER_BENCH_EVENTS ?? 50_000);
 const BATCH = Number(process.env.WRITER_BENCH_BATCH ?? 1_000); // the writer's default micro-batch
@@ -143,8 +143,7 @@ async function main() {
       stored,
     };
 
-    const result = {
-      ...resultHeader('writer'),
+    saveResult('writer', {
       events: EVENTS,
       batchSize: BATCH,
       partitions: PARTITIONS,
@@ -154,8 +153,7 @@ async function main() {
         sequential: writerResult.eventsPerSecond / rawSequential.eventsPerSecond,
         concurrent: writerResult.eventsPerSecond / rawConcurrent.eventsPerSecond,
       },
-    };
-    saveResult('writer', result);
+    });
   } finally {
     if (writer) await writer.stop();
     const events = db.collection(STORE.collections.events);

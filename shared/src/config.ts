@@ -46,3 +46,15 @@ export function splitList(value: string): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** A MongoDB connection string setting. */
+export const MongoUri = (defaultValue: string, description: string) =>
+  Type.String({ pattern: '^mongodb(\\+srv)?://', default: defaultValue, description });
+
+/** The store primary's connection string; the default is the local dev primary. */
+export const PrimaryUri = (description: string) =>
+  MongoUri('mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false', description);
+
+/** A whole-number setting within bounds, with its default and what it is for. */
+export const IntegerSetting = (defaultValue: number, minimum: number, maximum: number, description: string) =>
+  Type.Integer({ minimum, maximum, default: defaultValue, description });

@@ -9,6 +9,8 @@ export * from './internal-auth';
 export * from './kafka';
 export * from './kafka-message';
 export * from './logger';
+export * from './metrics';
+export * from './names';
 export * from './observability';
 export * from './openapi';
 export * from './primary-store';

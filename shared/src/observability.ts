@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { LATENCY_BUCKETS, metricsIn } from './metrics';
 
 /**
  * A named dependency check for /readyz; resolves when the dependency can serve (to a string: a
@@ -62,13 +63,12 @@ export const observabilityPlugin = fp(
       },
     );
 
-    const httpDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request latency by route and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
+    const httpDuration = metricsIn(registry).histogram(
+      'http_request_duration_seconds',
+      'HTTP request latency by route and status',
+      LATENCY_BUCKETS,
+      ['method', 'route', 'status'],
+    );
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       httpDuration.observe(

@@ -1,3 +1,5 @@
+import { Type } from '@sinclair/typebox';
+import { RFC3339_PATTERN } from './event';
 import { parseRfc3339 } from './time';
 
 /** A time range of a list or a replay: `since` inclusive, `until` exclusive. */
@@ -26,3 +28,15 @@ export function rangeFilter(range: TimeRange): Record<string, Date> | undefined 
   if (!range.since && !range.until) return undefined;
   return { ...(range.since ? { $gte: range.since } : {}), ...(range.until ? { $lt: range.until } : {}) };
 }
+
+/** An RFC 3339 timestamp parameter. */
+export const DateTime = (description: string, example: string) =>
+  Type.String({ pattern: RFC3339_PATTERN, description, examples: [example] });
+
+/** The optional `since`/`until` parameters of a list over `what` (e.g. 'Event time'). */
+export const rangeParameters = (what: string) => ({
+  since: Type.Optional(DateTime(`${what} lower bound, inclusive (RFC 3339)`, '2026-11-26T00:00:00Z')),
+  until: Type.Optional(
+    DateTime(`${what} upper bound, exclusive (not after since: nothing matches)`, '2026-11-27T00:00:00Z'),
+  ),
+});

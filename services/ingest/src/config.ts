@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { CommonConfig, EVENT_LIMITS, HostList, loadConfig, TOPICS } from '@splitstream/shared';
+import { CommonConfig, EVENT_LIMITS, HostList, loadConfig, PrimaryUri, TOPICS } from '@splitstream/shared';
 
 export const DEFAULT_PORT = 8081;
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
@@ -21,8 +21,6 @@ export const DEFAULT_SEND_STALL_MS = 2_000;
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 /** Event-loop delay above which requests get 503 at once instead of queueing in a saturated process. */
 export const DEFAULT_MAX_EVENT_LOOP_DELAY_MS = 1_000;
-/** The store's primary: dead-letter replay reads (and marks) the dead-letter records there. */
-export const DEFAULT_MONGO_WRITE_URI = 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
 /** How long a replay waits for the store to be selectable before answering 503. */
 export const DEFAULT_STORE_TIMEOUT_MS = 2_000;
 
@@ -70,11 +68,7 @@ export const INGEST_CONFIG = Type.Composite([
       default: DEFAULT_RETRY_AFTER_SECONDS,
     }),
     INGEST_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: DEFAULT_MAX_EVENT_LOOP_DELAY_MS }),
-    MONGO_WRITE_URI: Type.String({
-      pattern: '^mongodb(\\+srv)?://',
-      default: DEFAULT_MONGO_WRITE_URI,
-      description: 'Store primary (dead-letter replay only)',
-    }),
+    MONGO_WRITE_URI: PrimaryUri('Store primary: dead-letter replay reads (and marks) the records there'),
     INGEST_STORE_TIMEOUT_MS: Type.Integer({
       minimum: 100,
       maximum: 60_000,

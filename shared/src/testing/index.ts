@@ -3,3 +3,4 @@ export * from './infra';
 export * from './processes';
 export * from './store';
 export * from './system';
+export * from './metrics';

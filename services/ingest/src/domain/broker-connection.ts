@@ -1,3 +1,4 @@
+import { type NameOf, namesOf } from '@splitstream/shared';
 import type { Message, RecordMetadata } from 'kafkajs';
 
 /**
@@ -21,13 +22,8 @@ export interface DomainLogger {
   warn(context: object, message: string): void;
 }
 
-export const PIPELINE_STATES = Object.freeze({
-  unavailable: 'unavailable',
-  ready: 'ready',
-  closing: 'closing',
-  closed: 'closed',
-});
-export type PipelineState = (typeof PIPELINE_STATES)[keyof typeof PIPELINE_STATES];
+export const PIPELINE_STATES = namesOf('unavailable', 'ready', 'closing', 'closed');
+export type PipelineState = NameOf<typeof PIPELINE_STATES>;
 
 export interface RecoveryOptions {
   recoveryInitialMs?: number;

@@ -1,6 +1,6 @@
 import underPressure from '@fastify/under-pressure';
-import { EVENT_LIMITS, requireScope, SCOPES, SplitstreamError } from '@splitstream/shared';
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type CloudEvent, EVENT_LIMITS, requireScope, SCOPES, SplitstreamError } from '@splitstream/shared';
+import type { FastifyError, FastifyPluginAsync, FastifyRequest, FastifySchema } from 'fastify';
 import type { IngestConfig } from '../config';
 import { decodedBodyHook } from '../domain/body';
 import { parseBatch, parseEvent, tokenOf, toMessages } from '../domain/events';
@@ -77,43 +77,35 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, {
     requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
-  app.post(
-    '/v1/events',
-    {
-      schema: postEventSchema(topic),
-      bodyLimit: maxBodyBytes,
-      attachValidation: true,
-      onRequest: requireWrite,
-      preParsing: decodedBodyHook(SINGLE_CONTENT_TYPES, maxBodyBytes),
-    },
-    async (request, reply) => {
-      const receivedAt = new Date();
-      const event = parseEvent(request.body, request.validationError);
-      const messages = toMessages(request.principal.tenant, [event], receivedAt, false);
-      const written = await app.pipeline.submit(messages);
-      acceptedEvents.inc();
-      return reply.code(202).send({ id: event.id, token: tokenOf(topic, written) });
-    },
-  );
+  const writeRoute = <S extends FastifySchema>(schema: S, contentTypes: readonly string[]) => ({
+    schema,
+    bodyLimit: maxBodyBytes,
+    attachValidation: true,
+    onRequest: requireWrite,
+    preParsing: decodedBodyHook(contentTypes, maxBodyBytes),
+  });
+  /** Produces the events of one request and answers with the token covering them. */
+  const accept = async (tenant: string, events: CloudEvent[], receivedAt: Date, batch: boolean) => {
+    const written = await app.pipeline.submit(toMessages(tenant, events, receivedAt, batch));
+    acceptedEvents.inc(events.length);
+    return tokenOf(topic, written);
+  };
+
+  app.post('/v1/events', writeRoute(postEventSchema(topic), SINGLE_CONTENT_TYPES), async (request, reply) => {
+    const receivedAt = new Date();
+    const event = parseEvent(request.body, request.validationError);
+    const token = await accept(request.principal.tenant, [event], receivedAt, false);
+    return reply.code(202).send({ id: event.id, token });
+  });
 
   app.post(
     '/v1/events/batch',
-    {
-      schema: postBatchSchema(topic),
-      bodyLimit: maxBodyBytes,
-      attachValidation: true,
-      onRequest: requireWrite,
-      preParsing: decodedBodyHook(BATCH_CONTENT_TYPES, maxBodyBytes),
-    },
+    writeRoute(postBatchSchema(topic), BATCH_CONTENT_TYPES),
     async (request, reply) => {
       const receivedAt = new Date();
       const events = parseBatch(request.body, request.validationError);
-      const messages = toMessages(request.principal.tenant, events, receivedAt, true);
-      const written = await app.pipeline.submit(messages);
-      acceptedEvents.inc(events.length);
-      return reply
-        .code(202)
-        .send({ accepted: events.length, ids: events.map((e) => e.id), token: tokenOf(topic, written) });
+      const token = await accept(request.principal.tenant, events, receivedAt, true);
+      return reply.code(202).send({ accepted: events.length, ids: events.map((e) => e.id), token });
     },
   );
 };

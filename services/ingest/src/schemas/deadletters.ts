@@ -8,7 +8,7 @@ import {
   encodeToken,
   problemResponse,
   RETRY_AFTER_HEADER,
-  RFC3339_PATTERN,
+  rangeParameters,
   tokenSchema,
 } from '@splitstream/shared';
 import { contentEncodingHeaders } from './events';
@@ -18,9 +18,6 @@ export const REPLAY_CONTENT_TYPE = 'application/json';
 export const REPLAY_BODY_LIMIT_BYTES = BODY_LIMITS.replay;
 
 const REASON_CODES = Object.values(DEAD_LETTER_REASONS);
-
-const DateTime = (description: string, example: string) =>
-  Type.String({ pattern: RFC3339_PATTERN, description, examples: [example] });
 
 export const ReplayFilterSchema = Type.Object(
   {
@@ -47,13 +44,7 @@ export const ReplayFilterSchema = Type.Object(
         },
       ),
     ),
-    since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
-    until: Type.Optional(
-      DateTime(
-        'Dead-letter time upper bound, exclusive (not after since: nothing matches)',
-        '2026-11-27T00:00:00Z',
-      ),
-    ),
+    ...rangeParameters('Dead-letter time'),
   },
   {
     additionalProperties: false,
@@ -137,11 +128,21 @@ const replayProperties = {
   }),
 };
 
-const skippedExample = {
-  deadLetterId: 'events/3/1040',
-  id: 'b7a8f0c2-0',
-  reason: 'invalid-event: /source Expected required property',
-  errors: [{ field: '/source', message: 'Expected required property' }],
+// What both answers report about the same three matching dead letters.
+const previewExample = {
+  matched: 3,
+  replayed: 2,
+  ids: ['b7a8f0c2-1', 'b7a8f0c2-2'],
+  deadLetterIds: ['events/3/1041', 'events/3/1042'],
+  skipped: [
+    {
+      deadLetterId: 'events/3/1040',
+      id: 'b7a8f0c2-0',
+      reason: 'invalid-event: /source Expected required property',
+      errors: [{ field: '/source', message: 'Expected required property' }],
+    },
+  ],
+  nextCursor: null,
 };
 
 const replayAccepted = (topic: string) =>
@@ -163,14 +164,9 @@ const replayAccepted = (topic: string) =>
         'Every replayed event is durable in Kafka (acks=all); their dead-letter records are marked `replayedAt`',
       examples: [
         {
+          ...previewExample,
           dryRun: false,
-          matched: 3,
-          replayed: 2,
-          ids: ['b7a8f0c2-1', 'b7a8f0c2-2'],
-          deadLetterIds: ['events/3/1041', 'events/3/1042'],
-          skipped: [skippedExample],
           alreadyReplayed: 0,
-          nextCursor: null,
           unmarked: [],
           token: encodeToken({ topic, offsets: { '3': '2041' } }),
         },
@@ -181,18 +177,7 @@ const replayAccepted = (topic: string) =>
 const ReplayPreview = Type.Object(replayProperties, {
   additionalProperties: false,
   description: 'Dry run: what would be replayed and skipped; nothing was produced or marked',
-  examples: [
-    {
-      dryRun: true,
-      matched: 3,
-      replayed: 2,
-      ids: ['b7a8f0c2-1', 'b7a8f0c2-2'],
-      deadLetterIds: ['events/3/1041', 'events/3/1042'],
-      skipped: [skippedExample],
-      alreadyReplayed: 1,
-      nextCursor: null,
-    },
-  ],
+  examples: [{ ...previewExample, dryRun: true, alreadyReplayed: 1 }],
 });
 
 const problem = (status: number, description: string, example: object, headers?: Record<string, unknown>) =>

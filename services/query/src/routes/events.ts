@@ -1,17 +1,10 @@
-import {
-  decodeCursor,
-  encodeCursor,
-  NotFoundError,
-  ORDER,
-  parseRange,
-  type RoutePlugin,
-} from '@splitstream/shared';
+import { NotFoundError, ORDER, type RoutePlugin } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 import { findEvent, findEvents } from '../domain/events';
 import { toItem } from '../domain/items';
 import { findStatus } from '../domain/status';
-import { PAGE_LIMITS } from '../schemas/common';
 import { eventStatusSchema, getEventSchema, listEventsSchema } from '../schemas/events';
+import { pageAnswer, pageRequested } from './paging';
 
 export const eventRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, options) => {
   const { config } = options;
@@ -19,25 +12,11 @@ export const eventRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, opt
   app.get('/v1/events', { schema: listEventsSchema(config) }, async (request, reply) => {
     const q = request.query;
     const tenant = request.principal.tenant;
-    const order = q.order ?? ORDER.asc;
-    const range = parseRange(q, (name) => `querystring.${name}`);
-    const after = q.cursor !== undefined ? decodeCursor(q.cursor, 'querystring.cursor') : undefined;
+    const paging = pageRequested(q, ORDER.asc);
     const page = await app.reads.serve(request, reply, q, (db) =>
-      findEvents(db, {
-        tenant,
-        type: q.type,
-        source: q.source,
-        subject: q.subject,
-        range,
-        limit: q.limit ?? PAGE_LIMITS.default,
-        order,
-        after,
-      }),
+      findEvents(db, { tenant, type: q.type, source: q.source, subject: q.subject, ...paging }),
     );
-    return {
-      items: page.docs.map(toItem),
-      nextCursor: page.next ? encodeCursor(page.next) : null,
-    };
+    return pageAnswer(page, toItem);
   });
 
   app.get('/v1/events/:id', { schema: getEventSchema(config) }, async (request, reply) => {

@@ -6,15 +6,11 @@ import {
   PUBLIC_HEADERS,
   problemResponse,
   RETRY_AFTER_HEADER,
-  RFC3339_PATTERN,
   tokenSchema,
 } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 
 export const TAGS = Object.freeze({ events: 'events', stats: 'stats', deadLetters: 'dead letters' });
-
-export const DateTime = (description: string, example: string) =>
-  Type.String({ pattern: RFC3339_PATTERN, description, examples: [example] });
 
 /** Read-your-writes parameters every read route accepts. */
 export function consistencyQuery(config: QueryConfig) {

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { ORDER } from '@splitstream/shared';
+import { ORDER, rangeParameters } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
-import { DateTime, pageOf, pagingQuery, readRoute, TAGS } from './common';
+import { pageOf, pagingQuery, readRoute, TAGS } from './common';
 
 const DeadLetterItem = Type.Object(
   {
@@ -58,8 +58,7 @@ export const listDeadLettersSchema = (config: QueryConfig) =>
       'Events of your tenant that could not be stored, with the reason and the original message, in keyset pages ' +
       'by dead-letter time (newest first by default).',
     query: {
-      since: Type.Optional(DateTime('Dead-letter time lower bound, inclusive', '2026-11-26T00:00:00Z')),
-      until: Type.Optional(DateTime('Dead-letter time upper bound, exclusive', '2026-11-27T00:00:00Z')),
+      ...rangeParameters('Dead-letter time'),
       ...pagingQuery(ORDER.desc, 'dead-letter time (then id)'),
     },
     answer: {

@@ -1,9 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import { attributeParameter, CloudEventSchema, encodeCursor, ORDER } from '@splitstream/shared';
+import {
+  attributeParameter,
+  CloudEventSchema,
+  encodeCursor,
+  ORDER,
+  rangeParameters,
+} from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 import { METADATA_FIELD } from '../domain/items';
 import { EVENT_STATUS } from '../domain/status';
-import { DateTime, pageOf, pagingQuery, readRoute, TAGS } from './common';
+import { pageOf, pagingQuery, readRoute, TAGS } from './common';
 
 /** Page size bounds from the public API contract. */
 
@@ -62,8 +68,7 @@ export const listEventsSchema = (config: QueryConfig) =>
       type: Type.Optional(exact('type', 'com.example.order.created')),
       source: Type.Optional(exact('source', '/shop/checkout')),
       subject: Type.Optional(exact('subject', 'order-1042')),
-      since: Type.Optional(DateTime('Event time lower bound, inclusive (RFC 3339)', '2026-11-26T00:00:00Z')),
-      until: Type.Optional(DateTime('Event time upper bound, exclusive (RFC 3339)', '2026-11-27T00:00:00Z')),
+      ...rangeParameters('Event time'),
       ...pagingQuery(ORDER.asc, 'event time (then identity)'),
     },
     answer: {

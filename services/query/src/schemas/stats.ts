@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
+import { DateTime } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 import { INTERVALS, STATS_BY } from '../domain/stats';
-import { DateTime, readRoute, TAGS } from './common';
+import { readRoute, TAGS } from './common';
 
 export const statsSchema = (config: QueryConfig) =>
   readRoute(config, {

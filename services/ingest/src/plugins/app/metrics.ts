@@ -1,6 +1,7 @@
+import { LATENCY_BUCKETS, type MetricsIn, metricsIn } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter } from 'prom-client';
 import { PIPELINE_STATES, type PipelineObserver } from '../../domain/pipeline';
 
 export interface IngestMetrics {
@@ -20,26 +21,9 @@ declare module 'fastify' {
 
 const BATCH_MESSAGE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 const BATCH_BYTE_BUCKETS = [1024, 4096, 16384, 65536, 262144, 524288, 1048576, 2097152];
-const SEND_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** Metric constructors bound to one registry: one line a metric below. */
-function metricsIn(registry: Registry) {
-  const registers = [registry];
-  return {
-    counter: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new Counter<L>({ name, help, labelNames, registers }),
-    gauge: (name: string, help: string) => new Gauge({ name, help, registers }),
-    histogram: <L extends string>(
-      name: string,
-      help: string,
-      buckets: number[],
-      labelNames: readonly L[] = [],
-    ) => new Histogram<L>({ name, help, buckets, labelNames, registers }),
-  };
-}
 
 /** The producer pipeline's hooks as histograms and gauges. */
-function producerMetrics({ gauge, histogram }: ReturnType<typeof metricsIn>): PipelineObserver {
+function producerMetrics({ gauge, histogram }: MetricsIn): PipelineObserver {
   const batchMessages = histogram(
     'ingest_producer_batch_messages',
     'Messages per coalesced sendBatch',
@@ -53,7 +37,7 @@ function producerMetrics({ gauge, histogram }: ReturnType<typeof metricsIn>): Pi
   const sendSeconds = histogram(
     'ingest_producer_send_duration_seconds',
     'sendBatch latency until acks=all, by outcome',
-    SEND_SECONDS_BUCKETS,
+    LATENCY_BUCKETS,
     ['outcome'],
   );
   const inflightMessages = gauge('ingest_inflight_messages', 'Messages queued or being sent');

@@ -1,6 +1,8 @@
 import {
   type ConsistencyToken,
   decodeToken,
+  LATENCY_BUCKETS,
+  metricsIn,
   PUBLIC_HEADERS,
   UnavailableError,
   ValidationError,
@@ -8,7 +10,6 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from 'mongodb';
-import { Counter, Histogram } from 'prom-client';
 import type { QueryConfig } from '../../config';
 import {
   CheckpointCache,
@@ -50,25 +51,22 @@ export const readsPlugin = fp(
       [app.readRouter.replica.name, new CheckpointCache(app.readRouter.replica.db)],
       [app.readRouter.primary.name, new CheckpointCache(app.readRouter.primary.db)],
     ]);
-    const readDuration = new Histogram({
-      name: 'query_read_duration_seconds',
-      help: 'Store read latency (including any read-your-writes wait) by route and the endpoint that served it',
-      labelNames: ['route', 'served_by'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [app.metrics],
-    });
-    const waits = new Counter({
-      name: 'query_consistency_waits_total',
-      help: 'Reads with a consistency token by outcome: satisfied at once, after waiting, or timed out (503)',
-      labelNames: ['outcome'],
-      registers: [app.metrics],
-    });
-    const waitDuration = new Histogram({
-      name: 'query_consistency_wait_seconds',
-      help: 'Time reads with a consistency token waited for the endpoint to apply it',
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [app.metrics],
-    });
+    const { counter, histogram } = metricsIn(app.metrics);
+    const readDuration = histogram(
+      'query_read_duration_seconds',
+      'Store read latency (including any read-your-writes wait) by route and the endpoint that served it',
+      LATENCY_BUCKETS,
+      ['route', 'served_by'],
+    );
+    const waits = counter(
+      'query_consistency_waits_total',
+      'Reads with a consistency token by outcome: satisfied at once, after waiting, or timed out (503)',
+      ['outcome'],
+    );
+    const waitDuration = histogram(
+      'query_consistency_wait_seconds',
+      'Time reads with a consistency token waited for the endpoint to apply it',
+    );
 
     const tokenOf = (request: FastifyRequest, params: ConsistencyParams): ConsistencyToken | undefined => {
       const header = request.headers[PUBLIC_HEADERS.consistencyToken];

@@ -1,6 +1,7 @@
 import {
   createReadClient,
   createWriteClient,
+  metricsIn,
   probeStoreRead,
   READINESS_TIMEOUT_MS,
   STORE,
@@ -9,7 +10,6 @@ import {
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { MongoTopologyClosedError } from 'mongodb';
-import { Counter, Gauge } from 'prom-client';
 import type { QueryConfig } from '../../config';
 import { Endpoint, ReadRouter, SERVED_BY } from '../../domain/endpoints';
 
@@ -39,17 +39,16 @@ export const storePlugin = fp(
       serverSelectionTimeoutMS: config.PRIMARY_SELECTION_TIMEOUT_MS,
     });
 
-    const up = new Gauge({
-      name: 'query_store_endpoint_up',
-      help: 'Whether the store endpoint is considered usable for reads (1) or not (0)',
-      labelNames: ['endpoint'],
-      registers: [app.metrics],
-    });
-    const fallbacks = new Counter({
-      name: 'query_store_fallbacks_total',
-      help: 'Reads that failed on the read endpoint and were retried on the primary',
-      registers: [app.metrics],
-    });
+    const { counter, gauge } = metricsIn(app.metrics);
+    const up = gauge(
+      'query_store_endpoint_up',
+      'Whether the store endpoint is considered usable for reads (1) or not (0)',
+      ['endpoint'],
+    );
+    const fallbacks = counter(
+      'query_store_fallbacks_total',
+      'Reads that failed on the read endpoint and were retried on the primary',
+    );
     const report = (endpoint: Endpoint) => {
       up.set({ endpoint: endpoint.name }, endpoint.usable ? 1 : 0);
       app.log.info({ endpoint: endpoint.name, usable: endpoint.usable }, 'store endpoint state changed');

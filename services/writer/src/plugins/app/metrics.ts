@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { metricsIn } from '@splitstream/shared';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import type { BatchObserver, PartitionProgress, StallReason } from '../../domain/ports';
 
 /** Latest end offsets of a topic by partition, for lag while the writer is stuck on a batch. */
@@ -35,44 +36,22 @@ export class WriterMetrics implements BatchObserver {
     private readonly endOffsets?: EndOffsets,
     private readonly now: () => number = Date.now,
   ) {
-    const registers = [registry];
-    const counter = <L extends string>(name: string, help: string, label: L) =>
-      new Counter<L>({ name, help, labelNames: [label], registers });
-    const histogram = (name: string, help: string, buckets: number[]) =>
-      new Histogram({ name, help, buckets, registers });
-    /** A gauge refilled from the writer's own state at every scrape. */
-    const gauge = <L extends string>(
-      name: string,
-      help: string,
-      labelNames: L[],
-      fill: (gauge: Gauge<L>) => void | Promise<void>,
-    ) =>
-      new Gauge<L>({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          return fill(this);
-        },
-      });
-
-    this.storedTotal = counter('writer_events_stored_total', 'Events inserted into the store', 'topic');
+    const { counter, gauge, histogram } = metricsIn(registry);
+    this.storedTotal = counter('writer_events_stored_total', 'Events inserted into the store', ['topic']);
     this.duplicateTotal = counter(
       'writer_events_duplicate_total',
       'Events already stored (same tenant, source, id): no-ops',
-      'topic',
+      ['topic'],
     );
     this.deadLetteredTotal = counter(
       'writer_events_dead_lettered_total',
       'Events sent to the dead-letter topic, by reason code',
-      'reason',
+      ['reason'],
     );
     this.retryTotal = counter(
       'writer_retries_total',
       'Retriable failures retried with backoff, by operation',
-      'operation',
+      ['operation'],
     );
     this.batchSize = histogram(
       'writer_micro_batch_size',

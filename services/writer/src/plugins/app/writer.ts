@@ -161,5 +161,8 @@ export const writerPlugin = fp(
       await admin.disconnect();
     });
   },
-  { name: 'writer-consumer', dependencies: ['splitstream-primary-store', 'writer-kafka', 'splitstream-observability'] },
+  {
+    name: 'writer-consumer',
+    dependencies: ['splitstream-primary-store', 'writer-kafka', 'splitstream-observability'],
+  },
 );

@@ -19,8 +19,8 @@ export const PUBLIC_HEADERS = Object.freeze({
   retryAfter: 'retry-after',
   /** Which store endpoint answered a read, and how fresh it was (query). */
   servedBy: 'splitstream-served-by',
-  checkpointTime: 'splitstream-checkpoint-time',
-  checkpointAge: 'splitstream-checkpoint-age',
+  appliedTime: 'splitstream-applied-time',
+  staleness: 'splitstream-staleness-ms',
 });
 
 /** `x-request-id` → `X-Request-Id`: how HTTP documents and CORS lists spell a header. */
@@ -43,8 +43,8 @@ export const CLIENT_RESPONSE_HEADERS: readonly string[] = Object.freeze([
   PUBLIC_HEADERS.requestId,
   PUBLIC_HEADERS.retryAfter,
   PUBLIC_HEADERS.servedBy,
-  PUBLIC_HEADERS.checkpointTime,
-  PUBLIC_HEADERS.checkpointAge,
+  PUBLIC_HEADERS.appliedTime,
+  PUBLIC_HEADERS.staleness,
 ]);
 
 export const UPSTREAMS = Object.freeze({ ingest: 'ingest', query: 'query' });

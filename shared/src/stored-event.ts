@@ -33,9 +33,15 @@ export interface Checkpoint {
   _id: string;
   topic: string;
   partition: number;
-  /** Last stored offset, decimal string. */
+  /** Last stored offset, decimal string ('-1' when the partition had nothing to store). */
   offset: string;
   updatedAt: Date;
+  /**
+   * Every event of the partition accepted (Kafka timestamp) before this time is stored. The writer
+   * moves it with each batch and, while the partition is caught up, once a heartbeat interval even
+   * when nothing arrives; the read side derives its staleness bound from it.
+   */
+  appliedAsOf?: Date;
 }
 
 export function checkpointId(topic: string, partition: number): string {

@@ -49,7 +49,7 @@ describe('read-your-writes with consistency tokens', () => {
     expect(res.json().id).toBe('fresh');
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(res.headers['splitstream-served-by']).toBe('replica');
-    expect(Number(res.headers['splitstream-checkpoint-age'])).toBeLessThan(5_000);
+    expect(Number(res.headers['splitstream-staleness-ms'])).toBeLessThan(5_000);
     expect(await metric('waited')).toBe(waitedBefore + 1);
   });
 

@@ -17,7 +17,7 @@ describe('event reads against the replicated store', () => {
   const tenant = newTenant();
   const other = newTenant();
   const topic = uniqueName('qtopic');
-  const checkpointTime = new Date(Date.now() - 1_500);
+  const appliedTime = new Date(Date.now() - 1_500);
   let docs: StoredEvent[];
 
   const suite = useQuerySuite({
@@ -42,7 +42,13 @@ describe('event reads against the replicated store', () => {
         { id: 'dup', type: 'order.paid', source: '/billing', time: '2026-03-01T14:00:00Z' },
       ]);
       await seed(store, [...docs, ...storedEvents(other, [{ id: 'secret', time: '2026-03-01T10:00:00Z' }])]);
-      await setCheckpoints(store, topic, { 0: '10', 1: '12' }, { updatedAt: checkpointTime });
+      // Partition 0 is the one furthest behind: its time bounds the staleness of every answer.
+      await setCheckpoints(
+        store,
+        topic,
+        { 0: '10', 1: '12' },
+        { updatedAt: new Date(), appliedAsOf: { 0: appliedTime, 1: new Date(Date.now() - 200) } },
+      );
     },
   });
   const { get } = suite;
@@ -219,16 +225,20 @@ describe('event reads against the replicated store', () => {
     ]) {
       const res = await get(url);
       expect(res.headers['splitstream-served-by']).toBe('replica');
-      expect(res.headers['splitstream-checkpoint-time']).toBe(checkpointTime.toISOString());
-      // The age is the time since the checkpoint, measured at answer time (whatever the load).
-      const age = Number(res.headers['splitstream-checkpoint-age']);
-      expect(age).toBeGreaterThanOrEqual(1_500);
-      expect(age).toBeLessThanOrEqual(Date.now() - checkpointTime.getTime());
+      expect(res.headers['splitstream-applied-time']).toBe(appliedTime.toISOString());
+      // The staleness is the time since then, measured at answer time (whatever the load).
+      const staleness = Number(res.headers['splitstream-staleness-ms']);
+      expect(staleness).toBeGreaterThanOrEqual(1_500);
+      expect(staleness).toBeLessThanOrEqual(Date.now() - appliedTime.getTime());
     }
     const metrics = (await suite.server.inject('/metrics')).body;
     expect(metrics).toMatch(
       /query_read_duration_seconds_count\{service="query",route="\/v1\/events",served_by="replica"\} [1-9]/,
     );
+    const staleness = metrics.match(
+      /query_replica_staleness_seconds\{[^}]*endpoint="replica"[^}]*\} ([\d.]+)/,
+    );
+    expect(Number(staleness?.[1])).toBeGreaterThanOrEqual(1.5);
   });
 
   it('omits the freshness time when the writer has stored no checkpoint yet', async () => {
@@ -239,7 +249,8 @@ describe('event reads against the replicated store', () => {
       const res = await fresh.inject({ url: '/v1/events', headers: principal(tenant, freshConfig) });
       expect(res.statusCode).toBe(200);
       expect(res.headers['splitstream-served-by']).toBe('replica');
-      expect(res.headers['splitstream-checkpoint-time']).toBeUndefined();
+      expect(res.headers['splitstream-applied-time']).toBeUndefined();
+      expect(res.headers['splitstream-staleness-ms']).toBeUndefined();
     } finally {
       await fresh.close();
     }

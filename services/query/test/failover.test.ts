@@ -83,7 +83,7 @@ describe('store endpoint failures', () => {
     expect(first.statusCode).toBe(200);
     expect(first.json().id).toBe('e1');
     expect(first.headers['splitstream-served-by']).toBe('primary');
-    expect(first.headers['splitstream-checkpoint-time']).toBeDefined();
+    expect(first.headers['splitstream-applied-time']).toBeDefined();
     expect(Date.now() - started).toBeLessThan(3_000);
 
     // Once the replica is known down, reads go straight to the primary.

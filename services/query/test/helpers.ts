@@ -130,14 +130,24 @@ export async function setCheckpoints(
   store: Store,
   topic: string,
   offsets: Record<number, string>,
-  { replicated = true, updatedAt = new Date() } = {},
+  {
+    replicated = true,
+    updatedAt = new Date(),
+    appliedAsOf = {},
+  }: { replicated?: boolean; updatedAt?: Date; appliedAsOf?: Record<number, Date> } = {},
 ): Promise<void> {
   const checkpoints = store.write.collection<Checkpoint>(STORE.collections.checkpoints);
   for (const [partition, offset] of Object.entries(offsets)) {
     const _id = checkpointId(topic, Number(partition));
     await checkpoints.replaceOne(
       { _id },
-      { topic, partition: Number(partition), offset, updatedAt },
+      {
+        topic,
+        partition: Number(partition),
+        offset,
+        updatedAt,
+        ...(appliedAsOf[Number(partition)] ? { appliedAsOf: appliedAsOf[Number(partition)] } : {}),
+      },
       { upsert: true },
     );
   }

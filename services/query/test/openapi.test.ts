@@ -39,8 +39,8 @@ describe('OpenAPI document', () => {
         );
         expect(Object.keys(op.responses['200']?.headers ?? {})).toEqual([
           'Splitstream-Served-By',
-          'Splitstream-Checkpoint-Time',
-          'Splitstream-Checkpoint-Age',
+          'Splitstream-Applied-Time',
+          'Splitstream-Staleness-Ms',
         ]);
         // @fastify/swagger turns a schema's `examples` into `example` (OpenAPI 3.0 style).
         const media = op.responses['200']?.content?.['application/json'] as {

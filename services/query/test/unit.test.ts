@@ -117,7 +117,7 @@ describe('time parameters', () => {
 describe('read-your-writes', () => {
   const view = (offsets: Record<number, number>): CheckpointView => ({
     offsets: new Map(Object.entries(offsets).map(([p, o]) => [Number(p), BigInt(o)])),
-    newest: new Date(),
+    appliedAsOf: new Date(),
   });
   const token = { topic: 'events', offsets: { '0': '10', '2': '9007199254740993' } };
 
@@ -131,7 +131,7 @@ describe('read-your-writes', () => {
         [0, 10n],
         [2, 9007199254740993n],
       ]),
-      newest: undefined,
+      appliedAsOf: undefined,
     };
     expect(shortfalls(exact, token)).toEqual([]);
   });

@@ -70,6 +70,12 @@ export const WRITER_CONFIG = Type.Composite([
       1_000,
       'Resolved offsets are committed at this pace within a batch (and always after each batch)',
     ),
+    WRITER_APPLIED_HEARTBEAT_MS: IntegerSetting(
+      1_000,
+      100,
+      60_000,
+      'How often caught-up partitions are marked applied as of now, events or not (the read side staleness bound)',
+    ),
     // Fetch limits bound the writer's memory: kafkajs holds at most this much fetched data.
     KAFKA_MAX_BYTES_PER_PARTITION: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
     KAFKA_MAX_BYTES: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),

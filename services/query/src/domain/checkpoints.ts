@@ -5,22 +5,32 @@ import type { Db } from 'mongodb';
 export interface CheckpointView {
   /** partition → last stored offset */
   offsets: Map<number, bigint>;
-  /** Newest checkpoint write visible on the endpoint, undefined before the writer stored any. */
-  newest: Date | undefined;
+  /**
+   * Every event accepted before this time is visible on the endpoint: the oldest `appliedAsOf` of
+   * the partitions (their writer heartbeat or last batch), undefined before the writer wrote any.
+   */
+  appliedAsOf: Date | undefined;
 }
 
 export async function readCheckpoints(db: Db, topic: string): Promise<CheckpointView> {
   const docs = await db
     .collection<Checkpoint>(STORE.collections.checkpoints)
-    .find({ topic }, { projection: { partition: 1, offset: 1, updatedAt: 1 } })
+    .find({ topic }, { projection: { partition: 1, offset: 1, updatedAt: 1, appliedAsOf: 1 } })
     .toArray();
   const offsets = new Map<number, bigint>();
-  let newest: Date | undefined;
+  let appliedAsOf: Date | undefined;
   for (const doc of docs) {
     offsets.set(doc.partition, BigInt(doc.offset));
-    if (newest === undefined || doc.updatedAt > newest) newest = doc.updatedAt;
+    // A checkpoint from before the heartbeat existed says only when its batch was stored.
+    const applied = doc.appliedAsOf ?? doc.updatedAt;
+    if (appliedAsOf === undefined || applied < appliedAsOf) appliedAsOf = applied;
   }
-  return { offsets, newest };
+  return { offsets, appliedAsOf };
+}
+
+/** Milliseconds since `appliedAsOf`: how stale an answer of that endpoint can be at most. */
+export function stalenessMs(appliedAsOf: Date, now = Date.now()): number {
+  return Math.max(0, now - appliedAsOf.getTime());
 }
 
 export interface Shortfall {

@@ -49,18 +49,21 @@ export const FRESHNESS_HEADERS = {
     enum: ['replica', 'primary'],
     description: 'Which store endpoint answered: the replica, or the primary when no replica was available',
   },
-  'Splitstream-Checkpoint-Time': {
+  'Splitstream-Applied-Time': {
     type: 'string',
     format: 'date-time',
     description:
-      'Time of the newest writer checkpoint visible on the endpoint that answered (absent before the writer ' +
-      'stored any): every event accepted before it is visible',
+      'Every event accepted (answered 202) before this time is visible on the endpoint that answered. The writer ' +
+      'moves it with each batch and, while it is caught up, once a second even when no event arrives; it is the ' +
+      'oldest such time over the partitions. Absent before any writer ran.',
   },
-  'Splitstream-Checkpoint-Age': {
+  'Splitstream-Staleness-Ms': {
     type: 'integer',
+    minimum: 0,
     description:
-      'Milliseconds between that checkpoint and the answer: replication lag plus writer idle time, ' +
-      'an upper bound of how stale the answer can be',
+      'Milliseconds from Splitstream-Applied-Time to the answer: an upper bound of how stale the answer can be. ' +
+      'On an idle, caught-up system it stays under the writer heartbeat interval (1 s) plus replication lag; ' +
+      'it grows while the writer is stopped or behind.',
   },
 } as const;
 

@@ -1,5 +1,6 @@
 import {
   type Checkpoint,
+  checkpointId,
   classifyServerAnswer,
   DUPLICATE_KEY,
   STORE,
@@ -7,11 +8,12 @@ import {
   type StoredEvent,
 } from '@splitstream/shared';
 import { type Db, MongoBulkWriteError, type WriteError } from 'mongodb';
+import type { HeartbeatPorts } from '../domain/applied-heartbeat';
 import type { EventStore, InsertOutcome } from '../domain/ports';
 import { classifyStoreError } from './store-errors';
 
 /** The events and checkpoints collections on the primary; one bulk call per micro-batch. */
-export class MongoEventStore implements EventStore {
+export class MongoEventStore implements EventStore, Omit<HeartbeatPorts, 'endOffsets'> {
   constructor(private readonly db: Db) {}
 
   async insertEvents(docs: StoredEvent[]): Promise<InsertOutcome> {
@@ -27,12 +29,46 @@ export class MongoEventStore implements EventStore {
     }
   }
 
+  async storedOffsets(topic: string): Promise<Map<number, string>> {
+    try {
+      const docs = await this.checkpoints()
+        .find({ topic }, { projection: { partition: 1, offset: 1 } })
+        .toArray();
+      return new Map(docs.map((doc) => [doc.partition, doc.offset]));
+    } catch (error) {
+      throw classifyStoreError(error);
+    }
+  }
+
+  async markApplied(topic: string, partitions: number[], asOf: Date): Promise<void> {
+    try {
+      await this.checkpoints().bulkWrite(
+        partitions.map((partition) => ({
+          updateOne: {
+            filter: { _id: checkpointId(topic, partition) },
+            // A partition with nothing to store yet gets a checkpoint below its first offset.
+            update: {
+              $set: { appliedAsOf: asOf },
+              $setOnInsert: { topic, partition, offset: '-1', updatedAt: asOf },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (error) {
+      throw classifyStoreError(error);
+    }
+  }
+
+  private checkpoints() {
+    return this.db.collection<Checkpoint>(STORE.collections.checkpoints);
+  }
+
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     const { _id, ...fields } = checkpoint;
     try {
-      await this.db
-        .collection<Checkpoint>(STORE.collections.checkpoints)
-        .updateOne({ _id }, { $set: fields }, { upsert: true });
+      await this.checkpoints().updateOne({ _id }, { $set: fields }, { upsert: true });
     } catch (error) {
       throw classifyStoreError(error);
     }

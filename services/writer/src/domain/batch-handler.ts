@@ -67,6 +67,8 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
           partition,
           offset: last.offset,
           updatedAt: deps.clock(),
+          // Later offsets were produced after `last` (Kafka timestamps follow offsets, within clock skew).
+          appliedAsOf: new Date(Number(last.timestamp)),
         }),
       );
 

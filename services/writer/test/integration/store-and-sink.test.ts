@@ -77,6 +77,52 @@ describe('MongoEventStore and KafkaDeadLetterSink against the real store and bro
     ]);
   });
 
+  it('marks partitions applied as of a time, creating a checkpoint below the first offset where none is', async () => {
+    const store = new MongoEventStore(db);
+    const heartbeatTopic = `${topic}-heartbeat`;
+    const updatedAt = new Date('2026-12-02T09:00:00Z');
+    await store.saveCheckpoint({
+      _id: `${heartbeatTopic}/0`,
+      topic: heartbeatTopic,
+      partition: 0,
+      offset: '7',
+      updatedAt,
+    });
+    const asOf = new Date('2026-12-02T10:00:00Z');
+    await store.markApplied(heartbeatTopic, [0, 1], asOf);
+
+    expect(await store.storedOffsets(heartbeatTopic)).toEqual(
+      new Map([
+        [0, '7'],
+        [1, '-1'],
+      ]),
+    );
+    const docs = await db
+      .collection(STORE.collections.checkpoints)
+      .find({ topic: heartbeatTopic })
+      .sort({ partition: 1 })
+      .toArray();
+    expect(docs).toEqual([
+      {
+        _id: `${heartbeatTopic}/0`,
+        topic: heartbeatTopic,
+        partition: 0,
+        offset: '7',
+        updatedAt,
+        appliedAsOf: asOf,
+      },
+      {
+        _id: `${heartbeatTopic}/1`,
+        topic: heartbeatTopic,
+        partition: 1,
+        offset: '-1',
+        updatedAt: asOf,
+        appliedAsOf: asOf,
+      },
+    ]);
+    await db.collection(STORE.collections.checkpoints).deleteMany({ topic: heartbeatTopic });
+  });
+
   it('raises a retriable error when the store is unreachable', async () => {
     const proxy = await new TcpProxy('127.0.0.1', Number(new URL(infra.writeUri).port)).start();
     const proxied = new MongoClient(`mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, {

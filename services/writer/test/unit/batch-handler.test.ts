@@ -26,7 +26,15 @@ describe('handleBatch', () => {
       }),
     );
     expect(store.checkpoints).toEqual([
-      { _id: 'events/4', topic: 'events', partition: 4, offset: '2', updatedAt: NOW },
+      // Applied as of the last stored event's Kafka time: every event produced before it is stored.
+      {
+        _id: 'events/4',
+        topic: 'events',
+        partition: 4,
+        offset: '2',
+        updatedAt: NOW,
+        appliedAsOf: new Date(RECEIVED_AT.getTime() + 2),
+      },
     ]);
     expect(probe.calls).toEqual(['resolve:2', 'heartbeat', 'commit']);
   });

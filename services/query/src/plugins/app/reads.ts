@@ -6,6 +6,7 @@ import {
   PUBLIC_HEADERS,
   UnavailableError,
   ValidationError,
+  withTimeout,
 } from '@splitstream/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -15,6 +16,7 @@ import {
   CheckpointCache,
   type CheckpointView,
   ConsistencyTimeout,
+  stalenessMs,
   waitForToken,
 } from '../../domain/checkpoints';
 import type { ServedBy } from '../../domain/endpoints';
@@ -51,7 +53,24 @@ export const readsPlugin = fp(
       [app.readRouter.replica.name, new CheckpointCache(app.readRouter.replica.db)],
       [app.readRouter.primary.name, new CheckpointCache(app.readRouter.primary.db)],
     ]);
-    const { counter, histogram } = metricsIn(app.metrics);
+    const { counter, gauge, histogram } = metricsIn(app.metrics);
+    gauge(
+      'query_replica_staleness_seconds',
+      'Upper bound of how stale a read on the endpoint is: now minus the time up to which it has applied every event',
+      ['endpoint'],
+      async (staleness) => {
+        await Promise.all(
+          [...caches].map(async ([endpoint, cache]) => {
+            try {
+              const view = await withTimeout(cache.get(config.KAFKA_TOPIC, config.FRESHNESS_CACHE_MS), 500);
+              if (view.appliedAsOf) staleness.set({ endpoint }, stalenessMs(view.appliedAsOf) / 1000);
+            } catch {
+              // An endpoint that does not answer has no staleness to report: query_store_endpoint_up says it is down.
+            }
+          }),
+        );
+      },
+    );
     const readDuration = histogram(
       'query_read_duration_seconds',
       'Store read latency (including any read-your-writes wait) by route and the endpoint that served it',
@@ -97,10 +116,10 @@ export const readsPlugin = fp(
 
     const setFreshness = (reply: FastifyReply, servedBy: ServedBy, view: CheckpointView | undefined) => {
       reply.header(PUBLIC_HEADERS.servedBy, servedBy);
-      // Before the writer stored any checkpoint there is no freshness to report: the headers are absent.
-      if (view?.newest) {
-        reply.header(PUBLIC_HEADERS.checkpointTime, view.newest.toISOString());
-        reply.header(PUBLIC_HEADERS.checkpointAge, String(Math.max(0, Date.now() - view.newest.getTime())));
+      // Before the writer wrote any checkpoint there is no freshness to report: the headers are absent.
+      if (view?.appliedAsOf) {
+        reply.header(PUBLIC_HEADERS.appliedTime, view.appliedAsOf.toISOString());
+        reply.header(PUBLIC_HEADERS.staleness, String(stalenessMs(view.appliedAsOf)));
       }
     };
 

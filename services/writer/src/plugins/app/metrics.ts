@@ -1,6 +1,7 @@
 import { metricsIn } from '@splitstream/shared';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import type { BatchObserver, PartitionProgress, StallReason } from '../../domain/ports';
+import type { HeartbeatObserver } from './applied-heartbeat';
 
 /** Latest end offsets of a topic by partition, for lag while the writer is stuck on a batch. */
 export type EndOffsets = (topic: string) => Promise<Map<number, string>>;
@@ -21,7 +22,7 @@ export interface PartitionStall {
  * progress: in messages (end offset − next offset to store) and in seconds (age of the oldest
  * event not stored yet), so both keep growing while a write is being retried.
  */
-export class WriterMetrics implements BatchObserver {
+export class WriterMetrics implements BatchObserver, HeartbeatObserver {
   private readonly partitions = new Map<string, PartitionProgress>();
   private readonly stalls = new Map<string, PartitionStall>();
   private readonly storedTotal: Counter<'topic'>;
@@ -30,6 +31,7 @@ export class WriterMetrics implements BatchObserver {
   private readonly retryTotal: Counter<'operation'>;
   private readonly batchSize: Histogram;
   private readonly writeSeconds: Histogram;
+  private readonly heartbeatTotal: Counter<'outcome'>;
 
   constructor(
     registry: Registry,
@@ -62,6 +64,11 @@ export class WriterMetrics implements BatchObserver {
       'writer_write_duration_seconds',
       'Time to store one micro-batch (bulk insert, dead letters, checkpoint)',
       WRITE_SECONDS_BUCKETS,
+    );
+    this.heartbeatTotal = counter(
+      'writer_applied_heartbeats_total',
+      'Applied heartbeats (caught-up partitions marked applied as of now), by outcome',
+      ['outcome'],
     );
     gauge(
       'writer_consumer_lag_messages',
@@ -124,6 +131,10 @@ export class WriterMetrics implements BatchObserver {
   microBatch(size: number, writeSeconds: number): void {
     this.batchSize.observe(size);
     this.writeSeconds.observe(writeSeconds);
+  }
+
+  heartbeat(outcome: 'ok' | 'failed'): void {
+    this.heartbeatTotal.inc({ outcome });
   }
 
   retry(operation: string): void {

@@ -1,4 +1,4 @@
-import { ensureStoreLayout } from '@splitstream/shared';
+import { ensureStoreLayout, withTimeout } from '@splitstream/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Admin, Consumer, Producer } from 'kafkajs';
@@ -9,6 +9,7 @@ import { backoffDelay, sleep } from '../../domain/backoff';
 import { handleBatch } from '../../domain/batch-handler';
 import type { BatchHandlerDeps } from '../../domain/ports';
 import { RecentIds } from '../../domain/recent-ids';
+import { appliedHeartbeat } from './applied-heartbeat';
 import { WriterMetrics } from './metrics';
 
 export interface WriterPluginOptions {
@@ -47,21 +48,15 @@ export const writerPlugin = fp(
     const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const admin: Admin = kafka.admin();
 
-    const metrics = new WriterMetrics(app.metrics, async (topic) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('end offsets timed out')), END_OFFSETS_TIMEOUT_MS);
-      });
-      try {
-        const offsets = await Promise.race([admin.fetchTopicOffsets(topic), timeout]);
-        return new Map(offsets.map((o) => [o.partition, o.high]));
-      } finally {
-        clearTimeout(timer);
-      }
-    });
+    const endOffsets = async (topic: string) => {
+      const offsets = await withTimeout(admin.fetchTopicOffsets(topic), END_OFFSETS_TIMEOUT_MS);
+      return new Map(offsets.map((o) => [o.partition, o.high]));
+    };
+    const metrics = new WriterMetrics(app.metrics, endOffsets);
+    const store = new MongoEventStore(app.primaryStore.db);
 
     const deps: BatchHandlerDeps = {
-      store: new MongoEventStore(app.primaryStore.db),
+      store,
       deadLetters: new KafkaDeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC, app.primaryStore.db),
       clock: () => new Date(),
       sleep,
@@ -145,15 +140,29 @@ export const writerPlugin = fp(
       }
     };
 
+    const heartbeats = appliedHeartbeat({
+      topic: config.KAFKA_TOPIC,
+      intervalMs: config.WRITER_APPLIED_HEARTBEAT_MS,
+      ports: {
+        storedOffsets: (t) => store.storedOffsets(t),
+        markApplied: (...a) => store.markApplied(...a),
+        endOffsets,
+      },
+      log: app.log,
+      observer: metrics,
+    });
+
     let starting: Promise<void> = Promise.resolve();
     app.addHook('onReady', async () => {
       // Not awaited: /healthz answers while the writer waits for its dependencies.
       starting = start();
+      heartbeats.start();
     });
 
     app.addHook('onClose', async () => {
       closing = true;
       wakeUp();
+      await heartbeats.stop();
       await starting;
       // Order matters: the consumer may still dead-letter while it finishes its batch.
       await consumer.disconnect();

@@ -2,10 +2,12 @@
 // Dev API keys for `npm start`: generated once, kept in .local (stable across restarts).
 // Writes <local>/dev-api-keys.json (what the gateway loads: ids, sha256 hashes, tenants, scopes)
 // and <local>/dev-api-keys.secret.json (the plaintext keys, mode 600, for printing only), then
-// prints the keys. Usage: node infra/scripts/dev-keys.js [--quiet]
-const { createHash, randomBytes } = require('node:crypto');
+// prints the keys. Keys in dev-api-keys.json that are not dev keys (`npx splitstream keys create`)
+// are kept. Needs the build (start.sh builds first). Usage: node infra/scripts/dev-keys.js [--quiet]
+const { randomBytes } = require('node:crypto');
 const { existsSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { formatApiKeys, hashApiKey, parseApiKeys } = require('@splitstream/shared');
 
 const ROOT = join(__dirname, '..', '..');
 const LOCAL = process.env.SPLITSTREAM_LOCAL || join(ROOT, '.local');
@@ -19,8 +21,6 @@ const DEV_KEYS = [
   // Dead-letter replay (POST /v1/deadletters/replay) needs events:admin; read to inspect them first.
   { id: 'acme-admin', tenant: 'acme', scopes: ['events:read', 'events:write', 'events:admin'] },
 ];
-
-const sha256 = (key) => createHash('sha256').update(key, 'utf8').digest('hex');
 
 const generate = (d) => ({
   ...d,
@@ -46,9 +46,20 @@ if (changed) {
   mkdirSync(LOCAL, { recursive: true });
   writeFileSync(PLAIN, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
 }
-// The hashed file is rewritten every time from the plaintext one, so the two always agree.
-const records = keys.map(({ id, tenant, scopes, key }) => ({ id, hash: sha256(key), tenant, scopes }));
-writeFileSync(HASHED, `${JSON.stringify(records, null, 2)}\n`);
+// The dev records of the hashed file are rewritten every time from the plaintext one, so the two
+// always agree; the other records (issued with the CLI) stay as they are. A file that is not a valid
+// key list stops here rather than being overwritten (it may hold keys in use).
+const devIds = new Set(DEV_KEYS.map((d) => d.id));
+let issued = [];
+try {
+  if (existsSync(HASHED))
+    issued = parseApiKeys(readFileSync(HASHED, 'utf8'), HASHED).filter((r) => !devIds.has(r.id));
+} catch (error) {
+  process.stderr.write(`dev-keys: ${error.message}; fix or remove it (left unchanged)\n`);
+  process.exit(1);
+}
+const records = keys.map(({ id, tenant, scopes, key }) => ({ id, hash: hashApiKey(key), tenant, scopes }));
+writeFileSync(HASHED, formatApiKeys([...records, ...issued]));
 
 if (!process.argv.includes('--quiet')) {
   const width = Math.max(...keys.map((k) => k.scopes.join(',').length));

@@ -11,6 +11,7 @@ import {
 } from '@splitstream/shared';
 import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify';
 import { ApiKeyStore, loadApiKeys } from './auth/api-keys';
+import { KeyFileReloader } from './auth/key-file';
 import type { GatewayConfig } from './config';
 import { docsPlugin } from './plugins/docs';
 import { upstreamsPlugin } from './plugins/upstreams';
@@ -43,9 +44,26 @@ const EXPOSED_HEADERS = [
 
 /** The gateway service as a plugin: tests register it without listening, server.ts listens. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config }) => {
-  const apiKeys = new ApiKeyStore(loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS }));
+  const file = config.API_KEYS_FILE;
+  // The version is taken before the read, so a change made while reading is seen by the first check.
+  const loadedVersion = file ? KeyFileReloader.versionOf(file) : '';
+  const apiKeys = new ApiKeyStore(loadApiKeys({ file, inline: config.API_KEYS }));
   if (apiKeys.size === 0)
     fastify.log.warn('no API keys configured (API_KEYS_FILE, API_KEYS): every request gets 401');
+  if (file) {
+    const reloader = new KeyFileReloader(
+      {
+        file,
+        inline: config.API_KEYS,
+        store: apiKeys,
+        intervalMs: config.API_KEYS_RELOAD_MS,
+        log: fastify.log.child({ component: 'api-keys' }),
+      },
+      loadedVersion,
+    );
+    fastify.addHook('onReady', async () => reloader.start());
+    fastify.addHook('onClose', async () => reloader.stop());
+  }
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(PUBLIC_HEADERS.requestId, request.id);

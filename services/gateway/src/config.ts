@@ -26,6 +26,8 @@ export const DEFAULT_EJECTION_MIN_MS = 1_000;
 /** Retry-After sent with a 503 when no instance of an upstream is available. */
 export const DEFAULT_UNAVAILABLE_RETRY_AFTER_S = 2;
 export const DEFAULT_OPENAPI_REFRESH_MS = 60_000;
+/** How often API_KEYS_FILE is looked at: a key created or revoked applies within this. */
+export const DEFAULT_API_KEYS_RELOAD_MS = 250;
 
 const UrlList = Type.String({ pattern: '^https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*$' });
 const Millis = (value: number, description: string) =>
@@ -47,8 +49,13 @@ export const GATEWAY_CONFIG = Type.Composite([
     }),
     API_KEYS_FILE: Type.String({
       default: '',
-      description: 'JSON file: array of {id, hash (sha256 hex of the key), tenant, scopes[], rateLimit?}',
+      description:
+        'JSON file: array of {id, hash (sha256 hex of the key), tenant, scopes[], rateLimit?, prefix?, created?}; re-read when it changes',
     }),
+    API_KEYS_RELOAD_MS: Millis(
+      DEFAULT_API_KEYS_RELOAD_MS,
+      'How often API_KEYS_FILE is checked for changes (re-read when it changed)',
+    ),
     API_KEYS: Type.String({
       default: '',
       description: 'The same JSON array inline (added to the file’s keys)',

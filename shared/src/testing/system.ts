@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { hashApiKey } from '../api-keys';
 import { createTestTopic, removeTestData, testInfra, uniqueName } from './infra';
 import { type ChildService, SERVICE_SCRIPT, spawnService } from './processes';
 
@@ -24,7 +25,7 @@ export function testApiKey(id: string, tenant: string, scopes: string[]): TestAp
   return {
     key,
     tenant,
-    record: { id, hash: createHash('sha256').update(key).digest('hex'), tenant, scopes },
+    record: { id, hash: hashApiKey(key), tenant, scopes },
   };
 }
 

@@ -1,44 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Static, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { ConfigError, SCOPES } from '@splitstream/shared';
+import { type ApiKeyRecord, ConfigError, hashApiKey, parseApiKeys } from '@splitstream/shared';
 
-const ScopeSchema = Type.Union(Object.values(SCOPES).map((scope) => Type.Literal(scope)));
-
-/** One entry of the key file: the key itself is never stored, only its SHA-256. */
-export const ApiKeyRecordSchema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 128, description: 'Names the key in logs and rate limits' }),
-    hash: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'sha256 hex of the key' }),
-    tenant: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
-    scopes: Type.Array(ScopeSchema, { uniqueItems: true }),
-    rateLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests per window for this key' })),
-  },
-  { additionalProperties: false },
-);
-export type ApiKeyRecord = Static<typeof ApiKeyRecordSchema>;
-const ApiKeyFileSchema = Type.Array(ApiKeyRecordSchema);
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-/** Parses and validates a key list; a bad list is a configuration error (the gateway refuses to start). */
-export function parseApiKeys(json: string, origin: string): ApiKeyRecord[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (error) {
-    throw new ConfigError(`${origin}: not JSON (${(error as Error).message})`);
-  }
-  const errors = [...Value.Errors(ApiKeyFileSchema, parsed)];
-  if (errors.length > 0) {
-    const details = errors.slice(0, 5).map((e) => `${e.path || '(root)'} ${e.message}`);
-    throw new ConfigError(`${origin}: invalid API key list: ${details.join('; ')}`);
-  }
-  return parsed as ApiKeyRecord[];
-}
+// The key file's format and hashing are shared with the operator CLI and the dev-key script.
+export { type ApiKeyRecord, ApiKeyRecordSchema, hashApiKey, parseApiKeys } from '@splitstream/shared';
 
 export function loadApiKeys(options: { file: string; inline: string }): ApiKeyRecord[] {
   const keys: ApiKeyRecord[] = [];
@@ -60,20 +25,33 @@ export function loadApiKeys(options: { file: string; inline: string }): ApiKeyRe
   return keys;
 }
 
+interface Entry {
+  record: ApiKeyRecord;
+  hash: Buffer;
+}
+
+const entriesOf = (records: readonly ApiKeyRecord[]): Entry[] =>
+  records.map((record) => ({ record, hash: Buffer.from(record.hash, 'hex') }));
+
 /** Resolves a presented key to its record, comparing hashes in constant time. */
 export class ApiKeyStore {
-  private readonly entries: { record: ApiKeyRecord; hash: Buffer }[];
+  private entries: Entry[];
 
   constructor(records: ApiKeyRecord[]) {
-    this.entries = records.map((record) => ({ record, hash: Buffer.from(record.hash, 'hex') }));
+    this.entries = entriesOf(records);
   }
 
   get size(): number {
     return this.entries.length;
   }
 
+  /** Swaps in a new key list at once (a reloaded key file): requests after this see only these keys. */
+  replace(records: ApiKeyRecord[]): void {
+    this.entries = entriesOf(records);
+  }
+
   resolve(presented: string): ApiKeyRecord | undefined {
-    const hash = createHash('sha256').update(presented, 'utf8').digest();
+    const hash = Buffer.from(hashApiKey(presented), 'hex');
     let found: ApiKeyRecord | undefined;
     // Every entry is compared, with no early exit, so the time taken says nothing about which
     // (or whether a) key matched.

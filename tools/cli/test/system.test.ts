@@ -1,0 +1,142 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatApiKeys, SCOPES } from '@splitstream/shared';
+import {
+  type System,
+  spawnSystem,
+  testApiKey,
+  testInfra,
+  uniqueName,
+  waitFor,
+} from '@splitstream/shared/testing';
+import { runCli } from './support';
+
+/** A key created or revoked with the CLI must apply at the gateway within this. */
+const APPLIES_WITHIN_MS = 1_000;
+
+describe('the operator CLI against a running system', () => {
+  const tenant = uniqueName('cli-acme');
+  const dir = mkdtempSync(join(tmpdir(), 'splitstream-cli-'));
+  const file = join(dir, 'api-keys.json');
+  const env = { API_KEYS_FILE: file };
+  let system: System;
+
+  const statusArgs = () => [
+    'status',
+    ...system.services.flatMap((s) => [`--${s.name}`, s.url]),
+    '--kafka',
+    testInfra().brokers.join(','),
+    '--store-write',
+    testInfra().writeUri,
+    '--store-read',
+    testInfra().readUri,
+  ];
+  const listEvents = (key: string) => system.call('/v1/events?limit=1', { key });
+  /** Resolves once requests with `key` are answered `status`, failing after APPLIES_WITHIN_MS. */
+  const answeredWithin = (key: string, status: number) =>
+    waitFor(async () => (await listEvents(key)).status === status, {
+      timeoutMs: APPLIES_WITHIN_MS,
+      intervalMs: 20,
+      what: `HTTP ${status} with the key`,
+    });
+
+  beforeAll(async () => {
+    writeFileSync(file, formatApiKeys([]));
+    system = await spawnSystem({
+      prefix: 'cli',
+      keys: [testApiKey('cli-inline', tenant, [SCOPES.read, SCOPES.write])],
+      gateway: { API_KEYS_FILE: file },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let created: { id: string; key: string };
+
+  it('creates a key that the gateway accepts within a second, storing only its hash', async () => {
+    const result = await runCli(
+      ['keys', 'create', '--tenant', tenant, '--scopes', 'events:read,events:write'],
+      env,
+    );
+    expect(result.code).toBe(0);
+    const key = result.stdout.trim();
+    expect(key).toMatch(/^sk_[A-Za-z0-9_-]{32}$/);
+    const id = /created key (\S+)/.exec(result.stderr)?.[1] as string;
+    created = { id, key };
+    await answeredWithin(key, 200);
+    const stored = readFileSync(file, 'utf8');
+    expect(stored).not.toContain(key);
+    expect(JSON.parse(stored)).toEqual([
+      expect.objectContaining({ id, tenant, scopes: ['events:read', 'events:write'] }),
+    ]);
+    // The inline key (API_KEYS) is kept beside the file's on reload.
+    expect((await system.call('/v1/events?limit=1')).status).toBe(200);
+  });
+
+  it('lists keys without their secret', async () => {
+    const result = await runCli(['keys', 'list'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(created.id);
+    expect(result.stdout).toContain(tenant);
+    expect(result.stdout).toContain(created.key.slice(0, 11));
+    expect(result.stdout).not.toContain(created.key);
+  });
+
+  it('keeps the last good keys when the file is malformed, and the CLI leaves it alone', async () => {
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, '[{"id": "half a file"');
+    await waitFor(() => system.gateway.output().includes('keeping the last good keys'), {
+      timeoutMs: 5_000,
+      what: 'the gateway to log the bad file',
+    });
+    expect(system.gateway.output()).not.toContain(created.key);
+    expect((await listEvents(created.key)).status).toBe(200);
+    const refused = await runCli(['keys', 'create', '--tenant', tenant, '--scopes', 'events:read'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(file);
+    expect(readFileSync(file, 'utf8')).toBe('[{"id": "half a file"');
+    writeFileSync(file, good);
+  });
+
+  it('revokes a key: refused (401) within a second', async () => {
+    const result = await runCli(['keys', 'revoke', created.id], env);
+    expect(result.code).toBe(0);
+    await answeredWithin(created.key, 401);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual([]);
+    expect((await runCli(['keys', 'revoke', created.id], env)).code).toBe(1);
+  });
+
+  it('status: exit 0 with every part up and ready, and the writer lag once it stored an event', async () => {
+    // The writer reports lag for the partitions it has consumed from: give it one event.
+    const id = uniqueName('cli-ev');
+    const posted = await system.call('/v1/events', {
+      method: 'POST',
+      body: JSON.stringify({ specversion: '1.0', id, source: '/cli/test', type: 'com.example.cli.tested' }),
+    });
+    expect(posted.status).toBe(202);
+    const { token } = (await posted.json()) as { token: string };
+    expect((await system.call(`/v1/events/${id}?after=${encodeURIComponent(token)}`)).status).toBe(200);
+    const result = await runCli(statusArgs());
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('all 7 parts up and ready');
+    const writerRow = result.stdout.split('\n').find((line) => line.startsWith('writer ')) as string;
+    expect(writerRow).toContain(system.writer.url);
+    expect(writerRow).toMatch(/ ready +0 /);
+    // The query's staleness metric may not exist yet: then "n/a", never an error.
+    const queryRow = result.stdout.split('\n').find((line) => line.startsWith('query ')) as string;
+    expect(queryRow).toMatch(/ ready +- +(n\/a|[0-9.]+ s) /);
+  });
+
+  it('status: non-zero, naming the writer, once the writer process is stopped', async () => {
+    await system.writer.kill('SIGTERM');
+    const result = await runCli(statusArgs());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^problem: writer down \(connection refused\)/m);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).toContain('1 of 7 parts have a problem');
+  });
+});

@@ -133,6 +133,11 @@ export function classifyServerAnswer(
 }
 
 /** The endpoint cannot serve now (unreachable, or answering but unable): wait, retry, or read elsewhere. */
+/** The server gave up on the request at the maxTimeMS bound it was sent with (the request, not the endpoint, is slow). */
+export function isTimeLimitExceeded(error: unknown): boolean {
+  return error instanceof MongoError && (error.code === 50 || error.code === 262);
+}
+
 export function isStoreUnavailable(error: unknown): boolean {
   const answer = classifyStoreAnswer(error);
   return answer === STORE_ANSWERS.unreachable || answer === STORE_ANSWERS.unableToServe;

@@ -65,6 +65,12 @@ export const QUERY_CONFIG = Type.Composite([
       60_000,
       'Heartbeat to both endpoints: how soon a stopped or recovered endpoint is noticed',
     ),
+    READ_MAX_TIME_MS: IntegerSetting(
+      5_000,
+      50,
+      120_000,
+      'Time bound (maxTimeMS) of every store query a read sends; past it the read answers 503 + Retry-After',
+    ),
     STATS_MAX_BUCKETS: IntegerSetting(
       1_440,
       1,

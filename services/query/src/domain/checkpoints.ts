@@ -1,5 +1,5 @@
 import { type Checkpoint, type ConsistencyToken, STORE, UnavailableError } from '@splitstream/shared';
-import type { Db } from 'mongodb';
+import type { StoreRead } from './store-read';
 
 /** What an endpoint has applied of one topic: the writer's per-partition checkpoints. */
 export interface CheckpointView {
@@ -12,10 +12,10 @@ export interface CheckpointView {
   appliedAsOf: Date | undefined;
 }
 
-export async function readCheckpoints(db: Db, topic: string): Promise<CheckpointView> {
+export async function readCheckpoints({ db, maxTimeMS }: StoreRead, topic: string): Promise<CheckpointView> {
   const docs = await db
     .collection<Checkpoint>(STORE.collections.checkpoints)
-    .find({ topic }, { projection: { partition: 1, offset: 1, updatedAt: 1, appliedAsOf: 1 } })
+    .find({ topic }, { projection: { partition: 1, offset: 1, updatedAt: 1, appliedAsOf: 1 }, maxTimeMS })
     .toArray();
   const offsets = new Map<number, bigint>();
   let appliedAsOf: Date | undefined;
@@ -58,13 +58,13 @@ export function shortfalls(view: CheckpointView, token: ConsistencyToken): Short
 export class CheckpointCache {
   private readonly entries = new Map<string, { at: number; view: Promise<CheckpointView> }>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly read: StoreRead) {}
 
   get(topic: string, maxAgeMs: number): Promise<CheckpointView> {
     const now = Date.now();
     const entry = this.entries.get(topic);
     if (entry && now - entry.at <= maxAgeMs) return entry.view;
-    const view = readCheckpoints(this.db, topic);
+    const view = readCheckpoints(this.read, topic);
     const fresh = { at: now, view };
     this.entries.set(topic, fresh);
     view.catch(() => {

@@ -10,7 +10,8 @@ import {
   STORE,
   type TimeRange,
 } from '@splitstream/shared';
-import { Binary, type Db } from 'mongodb';
+import { Binary } from 'mongodb';
+import type { StoreRead } from './store-read';
 
 export interface DeadLettersQuery {
   tenant: string;
@@ -21,11 +22,14 @@ export interface DeadLettersQuery {
 }
 
 /** One keyset page of the tenant's own dead letters (one whose tenant could not be read is visible to admins only). */
-export function findDeadLetters(db: Db, query: DeadLettersQuery): Promise<Page<DeadLetterRecord>> {
+export function findDeadLetters(
+  { db, maxTimeMS }: StoreRead,
+  query: DeadLettersQuery,
+): Promise<Page<DeadLetterRecord>> {
   const { limit, ...selection } = query;
   const find = db
     .collection<DeadLetterRecord>(STORE.collections.deadLetters)
-    .find(deadLetterFilter(selection))
+    .find(deadLetterFilter(selection), { maxTimeMS })
     .sort(deadLetterSort(query.order));
   return readPage(find, limit, deadLetterPosition);
 }

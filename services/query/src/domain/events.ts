@@ -12,7 +12,8 @@ import {
   type StoredEvent,
   type TimeRange,
 } from '@splitstream/shared';
-import type { Db, Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
+import type { StoreRead } from './store-read';
 
 export interface EventsQuery {
   tenant: string;
@@ -48,10 +49,10 @@ export function eventsSort(order: Order): { time: 1 | -1; _id: 1 | -1 } {
 }
 
 /** One keyset page of the tenant's events. */
-export function findEvents(db: Db, query: EventsQuery): Promise<Page<StoredEvent>> {
+export function findEvents({ db, maxTimeMS }: StoreRead, query: EventsQuery): Promise<Page<StoredEvent>> {
   const find = db
     .collection<StoredEvent>(STORE.collections.events)
-    .find(eventsFilter(query))
+    .find(eventsFilter(query), { maxTimeMS })
     .sort(eventsSort(query.order));
   return readPage(find, query.limit, (doc) => ({ time: doc.time, id: doc._id }));
 }
@@ -64,20 +65,22 @@ export const MAX_SOURCES_NAMED = 100;
  * primary key; without it an id several sources share is ambiguous: 409 naming them.
  */
 export async function findEvent(
-  db: Db,
+  { db, maxTimeMS }: StoreRead,
   tenant: string,
   id: string,
   source: string | undefined,
 ): Promise<StoredEvent | undefined> {
   const events = db.collection<StoredEvent>(STORE.collections.events);
   if (source !== undefined) {
-    return (await events.findOne({ _id: identityKey(tenant, source, id), tenant })) ?? undefined;
+    return (
+      (await events.findOne({ _id: identityKey(tenant, source, id), tenant }, { maxTimeMS })) ?? undefined
+    );
   }
   // One round trip in the common case (zero or one match); a second only to name the sources.
-  const matches = await events.find({ tenant, id }).limit(2).toArray();
+  const matches = await events.find({ tenant, id }, { maxTimeMS }).limit(2).toArray();
   if (matches.length < 2) return matches[0];
   const sources = await events
-    .find({ tenant, id }, { projection: { _id: 0, source: 1 } })
+    .find({ tenant, id }, { projection: { _id: 0, source: 1 }, maxTimeMS })
     .sort({ source: 1 })
     .limit(MAX_SOURCES_NAMED + 1)
     .toArray();

@@ -1,5 +1,5 @@
 import { STORE, type StoredEvent } from '@splitstream/shared';
-import type { Db } from 'mongodb';
+import type { StoreRead } from './store-read';
 
 export const STATS_BY = Object.freeze({ type: 'type', source: 'source', subject: 'subject' } as const);
 export type StatsBy = (typeof STATS_BY)[keyof typeof STATS_BY];
@@ -62,12 +62,14 @@ export function bucketStart(label: string): string {
 }
 
 export async function computeStats(
-  db: Db,
+  { db, maxTimeMS }: StoreRead,
   query: StatsQuery,
 ): Promise<{ total: number; groups: StatsGroup[] }> {
   const rows = await db
     .collection<StoredEvent>(STORE.collections.events)
-    .aggregate<{ _id: { bucket: string; key?: string | null }; count: number }>(statsPipeline(query))
+    .aggregate<{ _id: { bucket: string; key?: string | null }; count: number }>(statsPipeline(query), {
+      maxTimeMS,
+    })
     .toArray();
   const groups = rows.map((row) => ({
     bucket: bucketStart(row._id.bucket),

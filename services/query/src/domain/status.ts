@@ -1,6 +1,6 @@
 import { type DeadLetterRecord, STORE } from '@splitstream/shared';
-import type { Db } from 'mongodb';
 import { findEvent } from './events';
+import type { StoreRead } from './store-read';
 
 export const EVENT_STATUS = Object.freeze({
   stored: 'stored',
@@ -23,12 +23,12 @@ export interface StatusResult {
  * event the newest reason is the one that matters. Neither: not (yet) known.
  */
 export async function findStatus(
-  db: Db,
+  read: StoreRead,
   tenant: string,
   id: string,
   source: string | undefined,
 ): Promise<StatusResult> {
-  const stored = await findEvent(db, tenant, id, source);
+  const stored = await findEvent(read, tenant, id, source);
   if (stored)
     return {
       id,
@@ -36,9 +36,9 @@ export async function findStatus(
       source: stored.source,
       storedAt: stored.storedAt.toISOString(),
     };
-  const deadLetter = await db
+  const deadLetter = await read.db
     .collection<DeadLetterRecord>(STORE.collections.deadLetters)
-    .find({ tenant, id, ...(source !== undefined ? { source } : {}) })
+    .find({ tenant, id, ...(source !== undefined ? { source } : {}) }, { maxTimeMS: read.maxTimeMS })
     .sort({ deadLetteredAt: -1, _id: -1 })
     .limit(1)
     .next();

@@ -10,8 +10,8 @@ export const deadLetterRoutes: RoutePlugin<{ config: QueryConfig }> = async (app
   app.get('/v1/deadletters', { schema: listDeadLettersSchema(config) }, async (request, reply) => {
     const tenant = request.principal.tenant;
     const paging = pageRequested(request.query, ORDER.desc);
-    const page = await app.reads.serve(request, reply, request.query, (db) =>
-      findDeadLetters(db, { tenant, ...paging }),
+    const page = await app.reads.serve(request, reply, request.query, (store) =>
+      findDeadLetters(store, { tenant, ...paging }),
     );
     return pageAnswer(page, toDeadLetterItem);
   });

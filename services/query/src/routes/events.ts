@@ -13,8 +13,8 @@ export const eventRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, opt
     const q = request.query;
     const tenant = request.principal.tenant;
     const paging = pageRequested(q, ORDER.asc);
-    const page = await app.reads.serve(request, reply, q, (db) =>
-      findEvents(db, { tenant, type: q.type, source: q.source, subject: q.subject, ...paging }),
+    const page = await app.reads.serve(request, reply, q, (store) =>
+      findEvents(store, { tenant, type: q.type, source: q.source, subject: q.subject, ...paging }),
     );
     return pageAnswer(page, toItem);
   });
@@ -22,8 +22,8 @@ export const eventRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, opt
   app.get('/v1/events/:id', { schema: getEventSchema(config) }, async (request, reply) => {
     const { id } = request.params;
     const { source } = request.query;
-    const doc = await app.reads.serve(request, reply, request.query, (db) =>
-      findEvent(db, request.principal.tenant, id, source),
+    const doc = await app.reads.serve(request, reply, request.query, (store) =>
+      findEvent(store, request.principal.tenant, id, source),
     );
     // Another tenant's event is indistinguishable from a missing one: 404, never 403.
     if (!doc) {
@@ -38,8 +38,8 @@ export const eventRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, opt
 
   app.get('/v1/events/:id/status', { schema: eventStatusSchema(config) }, async (request, reply) => {
     const { id } = request.params;
-    return app.reads.serve(request, reply, request.query, (db) =>
-      findStatus(db, request.principal.tenant, id, request.query.source),
+    return app.reads.serve(request, reply, request.query, (store) =>
+      findStatus(store, request.principal.tenant, id, request.query.source),
     );
   });
 };

@@ -13,8 +13,8 @@ export const statsRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, opt
     const interval = q.interval ?? INTERVALS.hour;
     const { since } = range;
     const until = coveredUntil({ interval, ...range }, config.STATS_MAX_BUCKETS);
-    const result = await app.reads.serve(request, reply, q, (db) =>
-      computeStats(db, { tenant: request.principal.tenant, by, interval, since, until }),
+    const result = await app.reads.serve(request, reply, q, (store) =>
+      computeStats(store, { tenant: request.principal.tenant, by, interval, since, until }),
     );
     return {
       by,

@@ -76,7 +76,8 @@ export function readErrors(extra: { notFound?: string; conflict?: string } = {})
     ...(extra.notFound ? { 404: problemResponse(extra.notFound) } : {}),
     ...(extra.conflict ? { 409: problemResponse(extra.conflict) } : {}),
     503: problemResponse(
-      'The store has not applied the consistency token within maxWaitMs, or no store endpoint answers',
+      'The store has not applied the consistency token within maxWaitMs, no store endpoint answers, or the ' +
+        'store did not finish the query within its time bound (READ_MAX_TIME_MS); retry after Retry-After',
       { headers: RETRY_AFTER_HEADER },
     ),
   };

@@ -1,6 +1,7 @@
 import {
   type ConsistencyToken,
   decodeToken,
+  isTimeLimitExceeded,
   LATENCY_BUCKETS,
   metricsIn,
   PUBLIC_HEADERS,
@@ -10,7 +11,6 @@ import {
 } from '@splitstream/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Db } from 'mongodb';
 import type { QueryConfig } from '../../config';
 import {
   CheckpointCache,
@@ -19,7 +19,8 @@ import {
   stalenessMs,
   waitForToken,
 } from '../../domain/checkpoints';
-import type { ServedBy } from '../../domain/endpoints';
+import type { Endpoint, ServedBy } from '../../domain/endpoints';
+import type { StoreRead } from '../../domain/store-read';
 
 export interface ConsistencyParams {
   after?: string;
@@ -30,15 +31,19 @@ export interface ReadService {
   /**
    * Runs `operation` on the replica (the primary when the replica is unavailable), first waiting,
    * when the request carries a consistency token, until that endpoint has applied it; then sets the
-   * freshness headers of the endpoint that answered.
+   * freshness headers of the endpoint that answered. Every query carries READ_MAX_TIME_MS: past
+   * it, 503 + Retry-After naming the bound (the endpoint stays in rotation: the query was slow).
    */
   serve<T>(
     request: FastifyRequest,
     reply: FastifyReply,
     params: ConsistencyParams,
-    operation: (db: Db) => Promise<T>,
+    operation: (store: StoreRead) => Promise<T>,
   ): Promise<T>;
 }
+
+/** The store gave up on a read at its time bound: 503, the endpoint stays in rotation. */
+export class ReadTimeLimitError extends UnavailableError {}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -49,9 +54,13 @@ declare module 'fastify' {
 export const readsPlugin = fp(
   async (app: FastifyInstance, options: { config: QueryConfig }) => {
     const { config } = options;
+    const storeRead = (endpoint: Endpoint): StoreRead => ({
+      db: endpoint.db,
+      maxTimeMS: config.READ_MAX_TIME_MS,
+    });
     const caches = new Map<ServedBy, CheckpointCache>([
-      [app.readRouter.replica.name, new CheckpointCache(app.readRouter.replica.db)],
-      [app.readRouter.primary.name, new CheckpointCache(app.readRouter.primary.db)],
+      [app.readRouter.replica.name, new CheckpointCache(storeRead(app.readRouter.replica))],
+      [app.readRouter.primary.name, new CheckpointCache(storeRead(app.readRouter.primary))],
     ]);
     const { counter, gauge, histogram } = metricsIn(app.metrics);
     gauge(
@@ -81,6 +90,11 @@ export const readsPlugin = fp(
       'query_consistency_waits_total',
       'Reads with a consistency token by outcome: satisfied at once, after waiting, or timed out (503)',
       ['outcome'],
+    );
+    const timeLimited = counter(
+      'query_read_time_limit_exceeded_total',
+      'Reads the store gave up on at READ_MAX_TIME_MS (answered 503), by route and endpoint',
+      ['route', 'served_by'],
     );
     const waitDuration = histogram(
       'query_consistency_wait_seconds',
@@ -151,11 +165,20 @@ export const readsPlugin = fp(
               });
               waited += performance.now() - waitStarted;
             }
-            const [value, view] = await Promise.all([
-              operation(endpoint.db),
-              applied ?? cache.get(config.KAFKA_TOPIC, config.FRESHNESS_CACHE_MS),
-            ]);
-            return { value, view };
+            try {
+              const [value, view] = await Promise.all([
+                operation(storeRead(endpoint)),
+                applied ?? cache.get(config.KAFKA_TOPIC, config.FRESHNESS_CACHE_MS),
+              ]);
+              return { value, view };
+            } catch (error) {
+              if (!isTimeLimitExceeded(error)) throw error;
+              throw new ReadTimeLimitError(
+                `the ${endpoint.name} store did not finish this read within READ_MAX_TIME_MS=${config.READ_MAX_TIME_MS} ms; ` +
+                  'retry later or narrow the query (a shorter time range, an exact type, source or subject)',
+                { cause: error, retryAfterSeconds: 1 },
+              );
+            }
           });
           servedBy = routed.servedBy;
           if (token) {
@@ -169,8 +192,13 @@ export const readsPlugin = fp(
             waits.inc({ outcome: 'timeout' });
             waitDuration.observe(maxWaitMs / 1000);
           }
+          if (error instanceof ReadTimeLimitError) timeLimited.inc({ route, served_by: servedBy ?? 'none' });
           // No endpoint answered: nothing was served (a consistency timeout names the endpoint that lagged).
-          if (error instanceof UnavailableError && !(error instanceof ConsistencyTimeout))
+          if (
+            error instanceof UnavailableError &&
+            !(error instanceof ConsistencyTimeout) &&
+            !(error instanceof ReadTimeLimitError)
+          )
             servedBy = undefined;
           if (servedBy) reply.header(PUBLIC_HEADERS.servedBy, servedBy);
           throw error;

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SCOPES, type Scope, splitList } from '@splitstream/shared';
-import { resolveTargets, type Targets } from './status/targets';
+import { REASONS, type ReplayCommand } from './replay';
+import { resolveTargets, serviceUrl, type Targets } from './status/targets';
 import { UsageError } from './usage-error';
 
 export { UsageError };
@@ -24,7 +25,8 @@ export type Command =
       json: boolean;
     }
   | { kind: 'keys-list'; file: string; json: boolean }
-  | { kind: 'keys-revoke'; file: string; id: string };
+  | { kind: 'keys-revoke'; file: string; id: string }
+  | ({ kind: 'replay'; json: boolean; timeoutMs: number } & ReplayCommand);
 
 export const USAGE = `Usage: splitstream <command> [options]
 
@@ -47,6 +49,14 @@ Commands:
   keys revoke ID             removes the key; the gateway refuses it within a second
       --file PATH            the gateway's key file (env API_KEYS_FILE; default .local/dev-api-keys.json)
       --json                 JSON output (create, list)
+
+  replay --key ADMIN_KEY [--reason R] [--type T] [--source S] [--id ID]… [--since T] [--until T]
+         [--limit N] [--cursor C] [--dry-run] [--include-replayed] [--json]
+                             replays the tenant's dead letters through the gateway
+                             (POST /v1/deadletters/replay; the key needs events:admin)
+      --key KEY              env SPLITSTREAM_API_KEY
+      --gateway PORT|URL     env GATEWAY_PORT, default 8080; --host HOST (127.0.0.1)
+      --reason               one of ${REASONS.join(', ')}
 `;
 
 const SCOPE_VALUES: readonly string[] = Object.values(SCOPES);
@@ -162,6 +172,49 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     throw new UsageError(
       sub ? `unknown keys command "${sub}" (create, list, revoke)` : 'keys: create, list or revoke?',
     );
+  }
+  if (command === 'replay') {
+    const { values } = parse(rest, {
+      key: { type: 'string' },
+      gateway: { type: 'string' },
+      host: { type: 'string' },
+      reason: { type: 'string' },
+      type: { type: 'string' },
+      source: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'include-replayed': { type: 'boolean', default: false },
+      timeout: { type: 'string' },
+      ...JSON_FLAG,
+    });
+    const key = values.key ?? env.SPLITSTREAM_API_KEY;
+    if (!key)
+      throw new UsageError('replay needs an API key with events:admin (--key or SPLITSTREAM_API_KEY)');
+    if (values.reason !== undefined && !REASONS.includes(values.reason))
+      throw new UsageError(`unknown reason "${values.reason}" (known: ${REASONS.join(', ')})`);
+    return {
+      kind: 'replay',
+      gateway: serviceUrl('gateway', values.gateway, values.host ?? '127.0.0.1', env),
+      key,
+      filter: {
+        ids: values.id,
+        source: values.source,
+        type: values.type,
+        reason: values.reason,
+        since: values.since,
+        until: values.until,
+      },
+      limit: positiveInteger(values.limit, '--limit'),
+      cursor: values.cursor,
+      dryRun: values['dry-run'],
+      includeReplayed: values['include-replayed'],
+      timeoutMs: positiveInteger(values.timeout, '--timeout') ?? DEFAULT_TIMEOUT_MS * 10,
+      json: values.json,
+    };
   }
   throw new UsageError(`unknown command "${command}"`);
 }

@@ -9,6 +9,7 @@ import {
   withoutKey,
   writeKeyFile,
 } from './keys';
+import { formatReplay, ReplayRefused, sendReplay } from './replay';
 import { probeAll } from './status/probe';
 import { formatStatus, problemsOf, summaryOf } from './status/report';
 
@@ -69,6 +70,11 @@ async function run(command: Command, io: Output): Promise<number> {
       io.out(`revoked key ${command.id}${revoked ? ` (tenant ${revoked.tenant})` : ''} in ${command.file}\n`);
       return 0;
     }
+    case 'replay': {
+      const answer = await sendReplay(command, command.timeoutMs);
+      io.out(command.json ? `${JSON.stringify(answer, null, 2)}\n` : `${formatReplay(answer)}\n`);
+      return 0;
+    }
   }
 }
 
@@ -81,7 +87,7 @@ export async function main(argv: readonly string[], env = process.env, io: Outpu
       io.err(`splitstream: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof KeyFileError) {
+    if (error instanceof KeyFileError || error instanceof ReplayRefused) {
       io.err(`splitstream: ${error.message}\n`);
       return 1;
     }

@@ -21,6 +21,8 @@ describe('the operator CLI against a running system', () => {
   const file = join(dir, 'api-keys.json');
   const env = { API_KEYS_FILE: file };
   let system: System;
+  const admin = testApiKey('cli-admin', tenant, [SCOPES.admin]);
+  const readWriteKey = testApiKey('cli-inline', tenant, [SCOPES.read, SCOPES.write]);
 
   const statusArgs = () => [
     'status',
@@ -45,7 +47,7 @@ describe('the operator CLI against a running system', () => {
     writeFileSync(file, formatApiKeys([]));
     system = await spawnSystem({
       prefix: 'cli',
-      keys: [testApiKey('cli-inline', tenant, [SCOPES.read, SCOPES.write])],
+      keys: [readWriteKey, admin],
       gateway: { API_KEYS_FILE: file },
     });
   }, 120_000);
@@ -129,6 +131,61 @@ describe('the operator CLI against a running system', () => {
     // The query's staleness metric may not exist yet: then "n/a", never an error.
     const queryRow = result.stdout.split('\n').find((line) => line.startsWith('query ')) as string;
     expect(queryRow).toMatch(/ ready +- +(n\/a|[0-9.]+ s) /);
+  });
+
+  it('replay: a dry run names the dead letter, the replay re-produces it, a second one leaves it out', async () => {
+    // U+0000 in a string value is refused by the local store: the writer dead-letters the event.
+    const id = uniqueName('cli-dead');
+    const posted = await system.call('/v1/events', {
+      method: 'POST',
+      body: JSON.stringify({
+        specversion: '1.0',
+        id,
+        source: '/cli/test',
+        type: 'com.example.cli.dead',
+        data: { note: 'a\u0000b' },
+      }),
+    });
+    expect(posted.status).toBe(202);
+    await waitFor(
+      async () => {
+        const page = (await (await system.call('/v1/deadletters?limit=10')).json()) as {
+          items?: { id?: string }[];
+        };
+        return page.items?.some((item) => item.id === id);
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: 'the dead letter' },
+    );
+    const replay = (...args: string[]) =>
+      runCli(
+        ['replay', '--gateway', system.gateway.url, '--reason', 'rejected-by-store', '--json', ...args],
+        {
+          SPLITSTREAM_API_KEY: admin.key,
+        },
+      );
+    const dry = await replay('--dry-run');
+    expect({ code: dry.code, stderr: dry.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, matched: 1, replayed: 1, ids: [id] });
+    const done = await replay();
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      dryRun: false,
+      replayed: 1,
+      ids: [id],
+      token: expect.any(String),
+    });
+    // The replayed dead letter is left out now; the local store refuses the event again, so the
+    // writer may have dead-lettered a new copy by now (matched 1), never the old one twice.
+    const again = JSON.parse((await replay('--dry-run')).stdout) as {
+      matched: number;
+      alreadyReplayed: number;
+    };
+    expect(again.alreadyReplayed).toBe(1);
+    expect(again.matched).toBeLessThanOrEqual(1);
+    // The read-write key lacks events:admin: the gateway's 403, said as such, exit 1.
+    const refused = await runCli(['replay', '--gateway', system.gateway.url, '--key', readWriteKey.key]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the gateway answered 403: .*events:admin/);
   });
 
   it('status: non-zero, naming the writer, once the writer process is stopped', async () => {

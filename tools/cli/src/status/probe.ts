@@ -1,6 +1,7 @@
 import { createReadClient, createWriteClient, probeStoreRead, STORE, withTimeout } from '@splitstream/shared';
 import { Kafka, logLevel } from 'kafkajs';
 import type { MongoClient } from 'mongodb';
+import { failureReason } from '../failure';
 import { sampleValues } from './prometheus';
 import { type ServiceName, type Targets, uriEndpoint } from './targets';
 
@@ -35,16 +36,6 @@ export interface InfraReport {
 }
 
 export type PartReport = ServiceReport | InfraReport;
-
-/** Why a request failed, in an operator's words ("connection refused", "no answer within 3000 ms"). */
-export function failureReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-  if (cause?.code) return cause.code;
-  const name = (error as Error).name;
-  if (name === 'TimeoutError' || name === 'AbortError') return 'no answer in time';
-  return (error as Error).message || String(error);
-}
 
 async function get(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });

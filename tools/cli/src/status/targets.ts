@@ -28,7 +28,7 @@ export type TargetFlags = Partial<
 const storeUri = (port: string) => `mongodb://127.0.0.1:${port}/?directConnection=true&retryWrites=false`;
 
 /** A service's base URL from a flag (a port or a URL), else its port variable, else its default port. */
-function serviceUrl(
+export function serviceUrl(
   name: ServiceName,
   flag: string | undefined,
   host: string,

@@ -1,6 +1,7 @@
 import {
   ATTRIBUTE_STRING_PATTERN,
   CloudEventSchema,
+  cloudEventContentErrors,
   cloudEventErrors,
   DATA_LIMITS,
   RFC3339_PATTERN,
@@ -153,5 +154,19 @@ describe('cloudEventErrors', () => {
     const cut = cloudEventErrors({ ...valid, data: long })[0]?.field ?? '';
     expect(cut).toHaveLength(DATA_LIMITS.maxPointerLength + 1);
     expect(cut.endsWith('…')).toBe(true);
+  });
+});
+
+describe('cloudEventContentErrors (for an event the route schema accepted)', () => {
+  it('finds the same content faults as cloudEventErrors, and nothing on a valid event', () => {
+    const data = JSON.parse('{"a":{"s":"x\\ud800","__proto__":{"x":1}},"deep":[[[[1]]]]}');
+    const event = { ...valid, subject: 'o-\ud800', data };
+    expect(cloudEventContentErrors(event, '/2')).toEqual(cloudEventErrors(event, '/2'));
+    expect(cloudEventContentErrors(event, '/2').map((e) => e.field)).toEqual([
+      '/2/subject',
+      '/2/data/a/s',
+      '/2/data/a/__proto__',
+    ]);
+    expect(cloudEventContentErrors({ ...valid, data: { nested: { ok: [1, 'two'] } } })).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import {
   type CloudEvent,
+  cloudEventContentErrors,
   cloudEventErrors,
   EVENT_LIMITS,
   encodeToken,
@@ -29,7 +30,8 @@ function rejectInvalid(errors: FieldError[], what: string): never {
  * cloudEventErrors found nothing to name (then the schema's own errors are the answer).
  */
 export function parseEvent(body: unknown, schemaError?: Error): CloudEvent {
-  const errors = cloudEventErrors(body);
+  // The schema accepted it: only the content rules are left. It refused: name every fault.
+  const errors = schemaError ? cloudEventErrors(body) : cloudEventContentErrors(body as CloudEvent);
   if (errors.length > 0) rejectInvalid(errors, 'the event is not a valid CloudEvent');
   if (schemaError) throw schemaError;
   return body as CloudEvent;
@@ -49,7 +51,9 @@ export function parseBatch(body: unknown, schemaError?: Error): CloudEvent[] {
       'the batch size is out of range',
     );
   }
-  const errors = body.flatMap((event, index) => cloudEventErrors(event, `/${index}`));
+  const errors = body.flatMap((event, index) =>
+    schemaError ? cloudEventErrors(event, `/${index}`) : cloudEventContentErrors(event, `/${index}`),
+  );
   if (errors.length > 0) {
     const bad = new Set(errors.map((e) => e.field.split('/')[1])).size;
     rejectInvalid(errors, `${bad} of ${body.length} events are invalid; the batch was rejected as a whole`);

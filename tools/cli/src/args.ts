@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SCOPES, type Scope, splitList } from '@splitstream/shared';
+import { SCOPES, type Scope, splitList, TOPICS } from '@splitstream/shared';
 import { REASONS, type ReplayCommand } from './replay';
 import { resolveTargets, serviceUrl, type Targets } from './status/targets';
+import type { TailCommand } from './tail';
 import { UsageError } from './usage-error';
 
 export { UsageError };
@@ -26,7 +27,8 @@ export type Command =
     }
   | { kind: 'keys-list'; file: string; json: boolean }
   | { kind: 'keys-revoke'; file: string; id: string }
-  | ({ kind: 'replay'; json: boolean; timeoutMs: number } & ReplayCommand);
+  | ({ kind: 'replay'; json: boolean; timeoutMs: number } & ReplayCommand)
+  | ({ kind: 'tail' } & TailCommand);
 
 export const USAGE = `Usage: splitstream <command> [options]
 
@@ -57,6 +59,11 @@ Commands:
       --key KEY              env SPLITSTREAM_API_KEY
       --gateway PORT|URL     env GATEWAY_PORT, default 8080; --host HOST (127.0.0.1)
       --reason               one of ${REASONS.join(', ')}
+
+  tail [--tenant T] [--type T] [--from-beginning] [--max N] [--json]
+                             follows the events topic as the writer reads it (all tenants unless
+                             --tenant), one line per event; until Ctrl-C or N events
+      --kafka HOST:PORT[,…]  as for status; --topic NAME (events)
 `;
 
 const SCOPE_VALUES: readonly string[] = Object.values(SCOPES);
@@ -172,6 +179,27 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     throw new UsageError(
       sub ? `unknown keys command "${sub}" (create, list, revoke)` : 'keys: create, list or revoke?',
     );
+  }
+  if (command === 'tail') {
+    const { values } = parse(rest, {
+      kafka: { type: 'string' },
+      topic: { type: 'string' },
+      tenant: { type: 'string' },
+      type: { type: 'string' },
+      'from-beginning': { type: 'boolean', default: false },
+      max: { type: 'string' },
+      ...JSON_FLAG,
+    });
+    return {
+      kind: 'tail',
+      brokers: resolveTargets({ kafka: values.kafka }, env).kafka,
+      topic: values.topic ?? TOPICS.events.name,
+      tenant: values.tenant,
+      type: values.type,
+      fromBeginning: values['from-beginning'],
+      max: positiveInteger(values.max, '--max'),
+      json: values.json,
+    };
   }
   if (command === 'replay') {
     const { values } = parse(rest, {

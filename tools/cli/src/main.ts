@@ -12,6 +12,7 @@ import {
 import { formatReplay, ReplayRefused, sendReplay } from './replay';
 import { probeAll } from './status/probe';
 import { formatStatus, problemsOf, summaryOf } from './status/report';
+import { tail } from './tail';
 
 export interface Output {
   out: (text: string) => void;
@@ -68,6 +69,23 @@ async function run(command: Command, io: Output): Promise<number> {
         return file.records.find((r) => r.id === command.id);
       });
       io.out(`revoked key ${command.id}${revoked ? ` (tenant ${revoked.tenant})` : ''} in ${command.file}\n`);
+      return 0;
+    }
+    case 'tail': {
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      try {
+        const seen = await tail(
+          command,
+          (line) => io.out(`${line}\n`),
+          (message) => io.err(`${message}\n`),
+          stop.signal,
+        );
+        io.err(`${seen} event(s)\n`);
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
       return 0;
     }
     case 'replay': {

@@ -14,6 +14,8 @@ export function runCli(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  /** Called with all of stderr so far, on each chunk (to see a long-running command start). */
+  onStderr: (soFar: string) => void = () => undefined,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -27,6 +29,7 @@ export function runCli(
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
+      onStderr(stderr);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);

@@ -188,6 +188,51 @@ describe('the operator CLI against a running system', () => {
     expect(refused.stderr).toMatch(/the gateway answered 403: .*events:admin/);
   });
 
+  it('tail: shows an event accepted after it started, then stops at --max', async () => {
+    let started: () => void = () => undefined;
+    const tailing = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const run = runCli(
+      [
+        'tail',
+        '--kafka',
+        testInfra().brokers.join(','),
+        '--topic',
+        system.topic,
+        '--tenant',
+        tenant,
+        '--max',
+        '1',
+        '--json',
+      ],
+      {},
+      30_000,
+      (stderr) => {
+        if (stderr.includes('tailing')) started();
+      },
+    );
+    await Promise.race([
+      tailing,
+      run.then((r) => Promise.reject(new Error(`tail ended first: ${r.stderr}`))),
+    ]);
+    const id = uniqueName('cli-tailed');
+    const event = { specversion: '1.0', id, source: '/cli/test', type: 'com.example.cli.tailed' };
+    expect((await system.call('/v1/events', { method: 'POST', body: JSON.stringify(event) })).status).toBe(
+      202,
+    );
+    const result = await run;
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      tenant,
+      event: { ...event },
+      receivedAt: expect.any(String),
+    });
+    expect(result.stderr).toContain('1 event(s)');
+  });
+
   it('status: non-zero, naming the writer, once the writer process is stopped', async () => {
     await system.writer.kill('SIGTERM');
     const result = await runCli(statusArgs());

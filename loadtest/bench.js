@@ -5,16 +5,30 @@
 //   npm run bench                      (from the repository root; builds, infrastructure up)
 //   BENCH_SCENARIOS=ingest,query npm run bench
 //   node loadtest/bench.js --report-only
+//   npm run bench -- --quick           (every scenario shortened: a few minutes in all)
 const { spawnSync } = require('node:child_process');
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { ROOT } = require('./lib');
 
-const SCENARIOS = ['ingest', 'writer', 'query', 'gateway'];
+const SCENARIOS = ['ingest', 'writer', 'query', 'gateway', 'split'];
 const selected = (process.env.BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',');
 
+// Short measurements: figures for a quick look, noisier than a full run.
+const QUICK_ENV = {
+  INGEST_BENCH_SECONDS: '3',
+  INGEST_BENCH_WARMUP_SECONDS: '1',
+  WRITER_BENCH_EVENTS: '10000',
+  QUERY_BENCH_SECONDS: '3',
+  QUERY_BENCH_WARMUP_SECONDS: '1',
+  GATEWAY_BENCH_SECONDS: '3',
+  GATEWAY_BENCH_WARMUP_SECONDS: '1',
+  SPLIT_BENCH_SECONDS: '4',
+};
+const quick = process.argv.includes('--quick');
+
 // `--report-only` rewrites REPORT.md from the saved results without measuring again.
-if (process.argv[2] !== '--report-only') runScenarios();
+if (!process.argv.includes('--report-only')) runScenarios();
 writeReport();
 
 function runScenarios() {
@@ -26,6 +40,7 @@ function runScenarios() {
     process.stdout.write(`\n=== ${scenario}\n`);
     const run = spawnSync(process.execPath, [join(__dirname, 'scenarios', `${scenario}.js`)], {
       stdio: 'inherit',
+      env: { ...(quick ? QUICK_ENV : {}), ...process.env },
     });
     if (run.status !== 0) process.exit(run.status ?? 1);
   }
@@ -41,7 +56,7 @@ function writeReport() {
   process.stdout.write(`\nreport: loadtest/REPORT.md\n`);
 }
 
-function report({ ingest, writer, query, gateway }) {
+function report({ ingest, writer, query, gateway, split }) {
   const rps = (r) => `${Math.round(r.requestsPerSecond ?? r.eventsPerSecond)}`;
   const p99 = (r) => (r.latencyMs ? `${Math.round(r.latencyMs.p99)} ms` : '–');
   const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '–');
@@ -124,6 +139,40 @@ function report({ ingest, writer, query, gateway }) {
           ([name, r]) =>
             `| ${r.direct.title.replace(/ straight to .*/, '') || name} | ${rps(r.direct)} | ${p99(r.direct)} | ${rps(r.throughGateway)} | ${p99(r.throughGateway)} | ${ratio(r.throughGateway.requestsPerSecond, r.direct.requestsPerSecond)} | ${Math.round(r.throughGateway.latencyMs.p99 - r.direct.latencyMs.p99)} ms |`,
         ),
+      '',
+    );
+  }
+  if (split) {
+    const ms = (v) => `${Math.round(v)} ms`;
+    const { surge, arrivalToReadable: arrival } = split;
+    lines.push(
+      `## The split: reads during a write surge, arrival → readable (${split.date})`,
+      '',
+      `Ingest capacity in this run: ${rps(split.ingestCapacity)} single-event POSTs/s (${split.ingestCapacity.connections} connections).`,
+      `Reads: get-by-id on the replica at a fixed ${split.readRate}/s.`,
+      '',
+      '| reads | req/s | p50 | p99 | max | non-2xx |',
+      '|---|---|---|---|---|---|',
+      ...[
+        ['alone', split.readsAlone],
+        [`during ${surge.offeredWritesPerSecond} POSTs/s (80%)`, surge.reads],
+      ].map(
+        ([name, r]) =>
+          `| ${name} | ${rps(r)} | ${ms(r.latencyMs.p50)} | ${ms(r.latencyMs.p99)} | ${ms(r.latencyMs.max)} | ${r.non2xx} |`,
+      ),
+      '',
+      `Read p99 during the surge / alone: **${surge.readP99Ratio.toFixed(2)}×** (target ≤ 1.2×). ` +
+        `Writes answered during the surge: ${rps(surge.writes)}/s, p99 ${ms(surge.writes.latencyMs.p99)}, non-2xx ${surge.writes.non2xx}.`,
+      '',
+      '| process during the surge | CPU (cores) | peak RSS |',
+      '|---|---|---|',
+      ...Object.entries(surge.usage).map(
+        ([name, u]) => `| ${name} | ${u.cpuCores.toFixed(2)} | ${u.peakRssMb} MB |`,
+      ),
+      '',
+      `Arrival → readable on the replica at ${arrival.offeredWritesPerSecond} POSTs/s (half the capacity), ` +
+        `${arrival.latencyMs.count} probes: p50 ${ms(arrival.latencyMs.p50)}, p95 ${ms(arrival.latencyMs.p95)}, ` +
+        `**p99 ${ms(arrival.latencyMs.p99)}** (target ≤ 1 s), max ${ms(arrival.latencyMs.max)}.`,
       '',
     );
   }

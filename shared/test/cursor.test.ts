@@ -20,7 +20,13 @@ describe('keyset cursor', () => {
   });
 
   // Every value the pattern accepts decodes: the document says exactly what is accepted.
-  it.each(['c1.0.', 'c1.-0.A', 'c1.999999999999999.x', 'c1.-999999999999999.____', 'c1.1.A'])('accepts %p', (value) => {
+  it.each([
+    'c1.0.',
+    'c1.-0.A',
+    'c1.999999999999999.x',
+    'c1.-999999999999999.____',
+    'c1.1.A',
+  ])('accepts %p', (value) => {
     expect(new RegExp(CURSOR_PATTERN).test(value)).toBe(true);
     expect(Number.isNaN(decodeCursor(value, '/cursor').time.getTime())).toBe(false);
   });

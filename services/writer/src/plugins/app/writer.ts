@@ -106,6 +106,18 @@ export const writerPlugin = fp(
       );
     });
 
+    const heartbeats = appliedHeartbeat({
+      topic: config.KAFKA_TOPIC,
+      intervalMs: config.WRITER_APPLIED_HEARTBEAT_MS,
+      ports: {
+        storedOffsets: (t) => store.storedOffsets(t),
+        markApplied: (...a) => store.markApplied(...a),
+        endOffsets,
+      },
+      log: app.log,
+      observer: metrics,
+    });
+
     let closing = false;
     let wakeUp: () => void = () => {};
     const closed = new Promise<void>((resolve) => {
@@ -131,6 +143,8 @@ export const writerPlugin = fp(
             },
           });
           app.log.info({ topic: config.KAFKA_TOPIC, groupId: config.KAFKA_GROUP_ID }, 'writer consuming');
+          // From here its admin client is connected: the heartbeat can ask for the high watermarks.
+          heartbeats.start();
           return;
         } catch (error) {
           const delayMs = backoffDelay(attempt, config.WRITER_RETRY_BASE_MS, config.WRITER_RETRY_MAX_MS);
@@ -140,23 +154,10 @@ export const writerPlugin = fp(
       }
     };
 
-    const heartbeats = appliedHeartbeat({
-      topic: config.KAFKA_TOPIC,
-      intervalMs: config.WRITER_APPLIED_HEARTBEAT_MS,
-      ports: {
-        storedOffsets: (t) => store.storedOffsets(t),
-        markApplied: (...a) => store.markApplied(...a),
-        endOffsets,
-      },
-      log: app.log,
-      observer: metrics,
-    });
-
     let starting: Promise<void> = Promise.resolve();
     app.addHook('onReady', async () => {
       // Not awaited: /healthz answers while the writer waits for its dependencies.
       starting = start();
-      heartbeats.start();
     });
 
     app.addHook('onClose', async () => {

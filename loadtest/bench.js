@@ -90,6 +90,21 @@ function report({ ingest, writer, query, gateway, split }) {
         : '',
       '',
     );
+    if (ingest.ceilings && batched?.batch) {
+      const { bareFastify, rawProducer } = ingest.ceilings;
+      lines.push(
+        'Against the ceilings measured in the same run:',
+        '',
+        '| path | events/s | p99 | ingest / ceiling |',
+        '|---|---|---|---|',
+        `| ingest, single events | ${rps(batched)} | ${p99(batched)} | |`,
+        `| bare Fastify validating the same body (HTTP ceiling) | ${rps(bareFastify.single)} | ${p99(bareFastify.single)} | **${ratio(batched.requestsPerSecond, bareFastify.single.requestsPerSecond)}** |`,
+        `| raw kafkajs producer loop, one event per send | ${rps(rawProducer)} | ${p99(rawProducer)} | ${ratio(batched.eventsPerSecond, rawProducer.eventsPerSecond)} |`,
+        `| ingest, batches of ${ingest.batchSize} | ${Math.round(batched.batch.eventsPerSecond)} | ${p99(batched.batch)} | |`,
+        `| bare Fastify, batches of ${ingest.batchSize} | ${Math.round(bareFastify.batch.eventsPerSecond)} | ${p99(bareFastify.batch)} | **${ratio(batched.batch.eventsPerSecond, bareFastify.batch.eventsPerSecond)}** |`,
+        '',
+      );
+    }
   }
   if (writer) {
     lines.push(

@@ -104,7 +104,10 @@ function parse<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']
   }
 }
 
-const FILE = { file: { type: 'string' } } as const;
+/** String options of these names. */
+const strings = <const N extends string>(...names: N[]) =>
+  Object.fromEntries(names.map((name) => [name, { type: 'string' }])) as { [K in N]: { type: 'string' } };
+const FILE = strings('file');
 const JSON_FLAG = { json: { type: 'boolean', default: false } } as const;
 
 /** The command a command line asks for; throws UsageError when it is not one. */
@@ -115,15 +118,17 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help' };
   if (command === 'status') {
     const { values } = parse(rest, {
-      host: { type: 'string' },
-      gateway: { type: 'string' },
-      ingest: { type: 'string' },
-      query: { type: 'string' },
-      writer: { type: 'string' },
-      kafka: { type: 'string' },
-      'store-write': { type: 'string' },
-      'store-read': { type: 'string' },
-      timeout: { type: 'string' },
+      ...strings(
+        'host',
+        'gateway',
+        'ingest',
+        'query',
+        'writer',
+        'kafka',
+        'store-write',
+        'store-read',
+        'timeout',
+      ),
       ...JSON_FLAG,
     });
     return {
@@ -149,10 +154,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     const [sub, ...args] = rest;
     if (sub === 'create') {
       const { values } = parse(args, {
-        tenant: { type: 'string' },
-        scopes: { type: 'string' },
-        id: { type: 'string' },
-        'rate-limit': { type: 'string' },
+        ...strings('tenant', 'scopes', 'id', 'rate-limit'),
         ...FILE,
         ...JSON_FLAG,
       });
@@ -182,12 +184,9 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   }
   if (command === 'tail') {
     const { values } = parse(rest, {
-      kafka: { type: 'string' },
-      topic: { type: 'string' },
-      tenant: { type: 'string' },
-      type: { type: 'string' },
+      ...strings('kafka', 'topic', 'tenant', 'type'),
       'from-beginning': { type: 'boolean', default: false },
-      max: { type: 'string' },
+      ...strings('max'),
       ...JSON_FLAG,
     });
     return {
@@ -203,20 +202,12 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   }
   if (command === 'replay') {
     const { values } = parse(rest, {
-      key: { type: 'string' },
-      gateway: { type: 'string' },
-      host: { type: 'string' },
-      reason: { type: 'string' },
-      type: { type: 'string' },
-      source: { type: 'string' },
+      ...strings('key', 'gateway', 'host', 'reason', 'type', 'source'),
       id: { type: 'string', multiple: true },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
+      ...strings('since', 'until', 'limit', 'cursor'),
       'dry-run': { type: 'boolean', default: false },
       'include-replayed': { type: 'boolean', default: false },
-      timeout: { type: 'string' },
+      ...strings('timeout'),
       ...JSON_FLAG,
     });
     const key = values.key ?? env.SPLITSTREAM_API_KEY;

@@ -2,8 +2,7 @@
  * The dashboards of the Docker production shape name only what the services export: every metric
  * (and label) a PromQL query of infra/grafana/dashboards/*.json refers to is registered by the real
  * apps, each built in process with the builder server.ts uses (never listening, never ready: the
- * metrics exist once the plugins are registered); and Prometheus scrapes every service at the name
- * and port docker-compose.yml gives it.
+ * metrics exist once the plugins are registered).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -193,35 +192,6 @@ function queriesOf(dashboard: Dashboard): Array<[string, string]> {
   );
 }
 
-describe('the PromQL reference extractor', () => {
-  it('finds metric names through functions, aggregations, ranges, matchers and Grafana variables', () => {
-    const refs = promqlReferences(
-      'histogram_quantile(0.99, sum by (le, route) (rate(fake_read_seconds_bucket{service="query", route=~"/v1/.*"}[$__rate_interval])))' +
-        ' / on (route) group_left sum without (instance) (increase(fake_reads_total[5m] offset 1h))' +
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a template
-        ' > bool 0.5 or {__name__="fake_gauge", endpoint!="primary"} and max_over_time(fake_lag{topic="${topic}"}[1h:1m])',
-    );
-    expect(refs.selectors.map((s) => s.metric)).toEqual([
-      'fake_read_seconds_bucket',
-      'fake_reads_total',
-      'fake_gauge',
-      'fake_lag',
-    ]);
-    expect(refs.selectors[0]?.matchers).toEqual([
-      { label: 'service', op: '=', value: 'query' },
-      { label: 'route', op: '=~', value: '/v1/.*' },
-    ]);
-    expect(refs.selectors[2]?.matchers).toEqual([{ label: 'endpoint', op: '!=', value: 'primary' }]);
-    expect(refs.groupingLabels).toEqual(['le', 'route', 'route', 'instance']);
-  });
-
-  it('refuses what it cannot read rather than pass it', () => {
-    expect(() => promqlReferences('{__name__=~"writer_.*"}')).toThrow(/literal metric name/);
-    expect(() => promqlReferences('rate(x[5m]) ;')).toThrow(/unexpected ";"/);
-    expect(() => promqlReferences('x{service=query}')).toThrow(/quoted label value/);
-  });
-});
-
 describe('dashboards against the services', () => {
   const apps: Partial<Record<ServiceName, BuiltService>> = {};
   let exported: Exported;
@@ -283,56 +253,5 @@ describe('dashboards against the services', () => {
       .flatMap((panel) => [panel.datasource, ...(panel.targets ?? []).map((t) => t.datasource)])
       .filter((datasource) => datasource?.type !== 'prometheus' || datasource.uid !== uid);
     expect(elsewhere).toEqual([]);
-  });
-});
-
-describe('compose and Prometheus', () => {
-  const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-  const prometheus = readFileSync(join(ROOT, 'infra', 'prometheus', 'prometheus.yml'), 'utf8');
-
-  /** The PORT docker-compose.yml sets in a top-level service's block. */
-  function composePort(service: string): string | undefined {
-    const block = new RegExp(`^  ${service}:\\s*\\n((?:(?:    .*)?\\n)*)`, 'm').exec(compose)?.[1] ?? '';
-    return /\bPORT: (\d+)/.exec(block)?.[1];
-  }
-
-  /** job_name → its static targets (the file's own simple layout: one job per `- job_name:`). */
-  function scrapeJobs(): Map<string, string[]> {
-    const jobs = new Map<string, string[]>();
-    for (const job of prometheus.split(/^\s*- job_name:/m).slice(1)) {
-      const name = /^\s*(\S+)/.exec(job)?.[1] ?? '';
-      const targets = [...job.matchAll(/targets:\s*\[([^\]]*)\]/g)].flatMap((m) =>
-        (m[1] ?? '').split(',').map((t) => t.trim().replace(/^["']|["']$/g, '')),
-      );
-      if (/metrics_path:/.test(job) && !/metrics_path:\s*["']?\/metrics["']?\s*$/m.test(job))
-        throw new Error(`job ${name} scrapes another path than /metrics`);
-      jobs.set(name, targets);
-    }
-    return jobs;
-  }
-
-  it.each(SERVICES)('scrapes %s at the name and port docker-compose.yml gives it', (service) => {
-    const port = composePort(service);
-    expect(port).toMatch(/^\d+$/);
-    expect(scrapeJobs().get(service)).toEqual([`${service}:${port}`]);
-  });
-
-  it('runs Prometheus and Grafana with pinned images and the provisioned files', () => {
-    for (const image of ['prom/prometheus', 'grafana/grafana'])
-      expect(compose).toMatch(new RegExp(`image: ${image}:v?\\d+\\.\\d+\\.\\d+\\s`));
-    expect(compose).toContain('./infra/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
-    expect(compose).toContain('./infra/grafana/provisioning:/etc/grafana/provisioning:ro');
-    const provider = readFileSync(
-      join(ROOT, 'infra', 'grafana', 'provisioning', 'dashboards', 'splitstream.yml'),
-      'utf8',
-    );
-    const path = /^\s*path:\s*(\S+)/m.exec(provider)?.[1];
-    expect(compose).toContain(`./infra/grafana/dashboards:${path}:ro`);
-    const datasource = readFileSync(
-      join(ROOT, 'infra', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'),
-      'utf8',
-    );
-    expect(datasource).toMatch(/^\s*url: http:\/\/prometheus:9090\s*$/m);
-    expect(compose).toMatch(/^ {2}prometheus:\s*$/m);
   });
 });

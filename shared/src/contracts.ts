@@ -101,6 +101,7 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = Object.freeze([
   read('/v1/events/:id/status'),
   read('/v1/stats'),
   read('/v1/deadletters'),
+  read('/v1/pipeline'),
   {
     method: 'POST',
     url: '/v1/deadletters/replay',

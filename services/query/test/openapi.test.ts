@@ -24,6 +24,7 @@ describe('OpenAPI document', () => {
         '/v1/events',
         '/v1/events/{id}',
         '/v1/events/{id}/status',
+        '/v1/pipeline',
         '/v1/stats',
       ]);
       const expectedStatuses: Record<string, string[]> = {

@@ -10,7 +10,12 @@ import {
 } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
 
-export const TAGS = Object.freeze({ events: 'events', stats: 'stats', deadLetters: 'dead letters' });
+export const TAGS = Object.freeze({
+  events: 'events',
+  stats: 'stats',
+  deadLetters: 'dead letters',
+  pipeline: 'pipeline',
+});
 
 /** Read-your-writes parameters every read route accepts. */
 export function consistencyQuery(config: QueryConfig) {

@@ -6,9 +6,11 @@
 //   BENCH_SCENARIOS=ingest,query npm run bench
 //   node loadtest/bench.js --report-only
 //   npm run bench -- --quick           (every scenario shortened: a few minutes in all)
+//   node loadtest/bench.js --compare old.json new.json   (two results of one scenario, side by side)
 const { spawnSync } = require('node:child_process');
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { lineChart } = require('./chart');
 const { ROOT } = require('./lib');
 
 const SCENARIOS = ['ingest', 'writer', 'query', 'gateway', 'split'];
@@ -27,9 +29,40 @@ const QUICK_ENV = {
 };
 const quick = process.argv.includes('--quick');
 
-// `--report-only` rewrites REPORT.md from the saved results without measuring again.
-if (!process.argv.includes('--report-only')) runScenarios();
-writeReport();
+const compareAt = process.argv.indexOf('--compare');
+if (compareAt >= 0) {
+  compare(process.argv[compareAt + 1], process.argv[compareAt + 2]);
+} else {
+  // `--report-only` rewrites REPORT.md from the saved results without measuring again.
+  if (!process.argv.includes('--report-only')) runScenarios();
+  writeReport();
+}
+
+/** Every figure two result files share (throughput, latency, ratios), old → new and new / old. */
+function compare(oldFile, newFile) {
+  if (!oldFile || !newFile) throw new Error('--compare needs two result files');
+  const [before, after] = [oldFile, newFile].map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const FIGURE =
+    /(PerSecond|Ms|Ratio|p50|p95|p99|max|cpuCores|RssMb|singleVs|batchVs|sequential|concurrent)$/;
+  const rows = [];
+  const walk = (a, b, path) => {
+    if (typeof a === 'number' && typeof b === 'number') {
+      if (FIGURE.test(path.at(-1) ?? '')) rows.push([path.join('.'), a, b]);
+      return;
+    }
+    if (a && b && typeof a === 'object' && typeof b === 'object') {
+      for (const key of Object.keys(a)) if (key in b) walk(a[key], b[key], [...path, key]);
+    }
+  };
+  walk(before, after, []);
+  const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v) : Number(v.toFixed(2)));
+  process.stdout.write(`${before.scenario ?? ''} ${before.date ?? oldFile} → ${after.date ?? newFile}\n`);
+  for (const [name, a, b] of rows) {
+    process.stdout.write(
+      `${name.padEnd(60)} ${String(fmt(a)).padStart(10)} → ${String(fmt(b)).padStart(10)}  ${a ? `${(b / a).toFixed(2)}×` : ''}\n`,
+    );
+  }
+}
 
 function runScenarios() {
   const infra = spawnSync('bash', [join(ROOT, 'infra/scripts/infra.sh'), 'up'], { stdio: 'inherit' });
@@ -53,6 +86,19 @@ function writeReport() {
       .map(([s, file]) => [s, JSON.parse(readFileSync(file, 'utf8'))]),
   );
   writeFileSync(join(__dirname, 'REPORT.md'), report(results));
+  if (results.split?.sweep) {
+    const points = (pick) => results.split.sweep.map((step) => [step.offeredWritesPerSecond, pick(step)]);
+    const svg = lineChart({
+      title: 'p99 latency against offered write load (single-event POSTs straight to ingest)',
+      xLabel: 'offered writes per second',
+      yLabel: 'p99 (ms)',
+      series: [
+        { name: 'write p99', points: points((s) => s.writes.latencyMs.p99) },
+        { name: `read p99 (${results.split.readRate}/s)`, points: points((s) => s.reads.latencyMs.p99) },
+      ],
+    });
+    writeFileSync(join(__dirname, 'latency-vs-load.svg'), svg);
+  }
   process.stdout.write(`\nreport: loadtest/REPORT.md\n`);
 }
 
@@ -185,6 +231,19 @@ function report({ ingest, writer, query, gateway, split }) {
         ([name, u]) => `| ${name} | ${u.cpuCores.toFixed(2)} | ${u.peakRssMb} MB |`,
       ),
       '',
+      ...(split.sweep
+        ? [
+            '| offered writes/s | writes answered/s | write p99 | read p99 |',
+            '|---|---|---|---|',
+            ...split.sweep.map(
+              (step) =>
+                `| ${step.offeredWritesPerSecond} | ${rps(step.writes)} | ${ms(step.writes.latencyMs.p99)} | ${ms(step.reads.latencyMs.p99)} |`,
+            ),
+            '',
+            '![p99 latency against offered load](latency-vs-load.svg)',
+            '',
+          ]
+        : []),
       `Arrival → readable on the replica at ${arrival.offeredWritesPerSecond} POSTs/s (half the capacity), ` +
         `${arrival.latencyMs.count} probes: p50 ${ms(arrival.latencyMs.p50)}, p95 ${ms(arrival.latencyMs.p95)}, ` +
         `**p99 ${ms(arrival.latencyMs.p99)}** (target ≤ 1 s), max ${ms(arrival.latencyMs.max)}.`,

@@ -11,7 +11,9 @@
 //   3. reads during a write surge: the same reads while POSTs arrive at 80% of that capacity;
 //   4. arrival → readable: at half the capacity, probe events timed from their 202 until the
 //      replica returns them (polled with the driver on the read endpoint), p50/p95/p99;
-//   5. CPU and RSS of each service process over the surge (from /proc).
+//   5. CPU and RSS of each service process over the surge (from /proc);
+//   6. latency against offered load: writes at 20..100% of the capacity with the same reads beside
+//      them, write and read p50/p99 at each step (the report draws it as an SVG chart).
 // Results: loadtest/results/split.json.
 const { readFileSync } = require('node:fs');
 const { randomBytes } = require('node:crypto');
@@ -228,6 +230,15 @@ async function main() {
     })();
     const [halfLoad] = await Promise.all([load, probing]);
 
+    log('6. latency against offered load: writes at 20, 40, 60, 80 and 100% of the capacity, reads beside');
+    const sweep = [];
+    for (const fraction of [0.2, 0.4, 0.6, 0.8, 1]) {
+      const offered = Math.round(fraction * capacityRps);
+      const [w, r] = await Promise.all([writes(offered), reads(`get-by-id beside ${offered} POSTs/s`)]);
+      sweep.push({ offeredWritesPerSecond: offered, writes: summary(`POST at ${offered}/s`, w), reads: r });
+      await sleep(2_000);
+    }
+
     saveResult('split', {
       seconds: SECONDS,
       readRate: READ_RATE,
@@ -245,6 +256,7 @@ async function main() {
         writes: summary('POST /v1/events at half load', halfLoad),
         latencyMs: percentiles(probes),
       },
+      sweep,
     });
   } finally {
     for (const service of started.reverse()) await service.stop();

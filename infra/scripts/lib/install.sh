@@ -11,7 +11,7 @@ ensure_tools() {
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
   find_pg_bin || missing+=(postgresql)
-  # Headless browser for the gateway's /docs test (Swagger UI driven by playwright-core).
+  # Headless browser for the gateway's browser tests (/docs in Swagger UI, the /console), driven by playwright-core.
   command -v chromium >/dev/null || missing+=(chromium)
   ((${#missing[@]} == 0)) || { log "installing Debian packages: ${missing[*]}"; apt_install "${missing[@]}"; }
   find_pg_bin || die "PostgreSQL binaries not found after install"

@@ -13,6 +13,7 @@ import type { FastifyPluginAsync, FastifyServerOptions } from 'fastify';
 import { ApiKeyStore, loadApiKeys } from './auth/api-keys';
 import { KeyFileReloader } from './auth/key-file';
 import type { GatewayConfig } from './config';
+import { consolePlugin } from './plugins/console';
 import { docsPlugin } from './plugins/docs';
 import { upstreamsPlugin } from './plugins/upstreams';
 import { requestId } from './request-id';
@@ -82,6 +83,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config }) =
   }
   await fastify.register(upstreamsPlugin, { config });
   await fastify.register(docsPlugin, { config });
+  await fastify.register(consolePlugin);
   await fastify.register(proxyRoutes, { config, apiKeys });
 };
 

@@ -1,3 +1,4 @@
+export * from './answers';
 export * from './api-keys';
 export * from './config';
 export * from './consistency';

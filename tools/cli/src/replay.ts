@@ -1,4 +1,4 @@
-import { DEAD_LETTER_REASONS } from '@splitstream/shared';
+import { DEAD_LETTER_REASONS, type ReplayAnswer } from '@splitstream/shared';
 import { failureReason } from './failure';
 
 /** The dead-letter replay the CLI asks the gateway for (POST /v1/deadletters/replay, scope events:admin). */
@@ -33,17 +33,6 @@ export function replayBody(command: ReplayCommand): Record<string, unknown> {
     dryRun: command.dryRun,
     ...(command.includeReplayed ? { includeReplayed: true } : {}),
   };
-}
-
-export interface ReplayAnswer {
-  dryRun: boolean;
-  matched: number;
-  replayed: number;
-  ids: string[];
-  skipped: { deadLetterId: string; id?: string; reason: string }[];
-  alreadyReplayed: number;
-  nextCursor: string | null;
-  token?: string;
 }
 
 /** What a replay answer says, for a person. */

@@ -105,28 +105,6 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface PipelineBucket {
-  start: string;
-  accepted: number;
-  stored: number;
-  reads: number;
-  latencyP50Ms: number | null;
-  latencyP99Ms: number | null;
-}
-
-export interface Pipeline {
-  since: string;
-  until: string;
-  windowSeconds: number;
-  stepSeconds: number;
-  acceptedPerSecond: number;
-  storedPerSecond: number;
-  readsPerSecond: number;
-  latencyMs: { p50: number | null; p99: number | null; max: number | null };
-  sampled: boolean;
-  buckets: PipelineBucket[];
-}
-
 export interface DeadLetter {
   id?: string;
   source?: string;
@@ -137,14 +115,4 @@ export interface DeadLetter {
   partition: number;
   offset: string;
   replayedAt?: string;
-}
-
-export interface ReplayAnswer {
-  dryRun: boolean;
-  matched: number;
-  replayed: number;
-  ids: string[];
-  skipped: { deadLetterId: string; id?: string; reason: string }[];
-  alreadyReplayed: number;
-  nextCursor: string | null;
 }

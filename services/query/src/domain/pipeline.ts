@@ -1,4 +1,4 @@
-import { STORE, type StoredEvent } from '@splitstream/shared';
+import { type PipelineFigures, STORE, type StoredEvent } from '@splitstream/shared';
 import type { StoreRead } from './store-read';
 
 /** Bounds of one pipeline answer: the window, the bucket width, and how many stored events it reads. */
@@ -23,30 +23,6 @@ export interface PipelineQuery {
   stepSeconds: number;
 }
 
-export interface PipelineBucket {
-  start: string;
-  accepted: number;
-  stored: number;
-  reads: number;
-  /** receivedAt → storedAt of the events stored in the bucket; null when none was. */
-  latencyP50Ms: number | null;
-  latencyP99Ms: number | null;
-}
-
-export interface PipelineFigures {
-  since: string;
-  until: string;
-  windowSeconds: number;
-  stepSeconds: number;
-  acceptedPerSecond: number;
-  storedPerSecond: number;
-  readsPerSecond: number;
-  latencyMs: { p50: number | null; p99: number | null; max: number | null };
-  /** True when the window held more stored events than one answer reads: the figures are a lower bound. */
-  sampled: boolean;
-  buckets: PipelineBucket[];
-}
-
 /** The bucket width used: the one asked for, widened so the window has at most maxBuckets buckets. */
 export function effectiveStep(windowSeconds: number, stepSeconds: number): number {
   return Math.max(stepSeconds, Math.ceil(windowSeconds / PIPELINE_LIMITS.maxBuckets));
@@ -66,7 +42,7 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 export class ReadCounter {
   private readonly slots = new Map<string, Map<number, number>>();
 
-  constructor(private readonly keepSeconds = PIPELINE_LIMITS.maxWindowSeconds) {}
+  constructor(private readonly keepSeconds: number = PIPELINE_LIMITS.maxWindowSeconds) {}
 
   count(tenant: string, at = Date.now()): void {
     const second = Math.floor(at / 1000);

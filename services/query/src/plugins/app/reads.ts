@@ -51,6 +51,9 @@ declare module 'fastify' {
   }
 }
 
+/** A metrics scrape waits at most this for an endpoint's checkpoints (a scrape must not hang). */
+const SCRAPE_LOOKUP_TIMEOUT_MS = 500;
+
 export const readsPlugin = fp(
   async (app: FastifyInstance, options: { config: QueryConfig }) => {
     const { config } = options;
@@ -71,7 +74,10 @@ export const readsPlugin = fp(
         await Promise.all(
           [...caches].map(async ([endpoint, cache]) => {
             try {
-              const view = await withTimeout(cache.get(config.KAFKA_TOPIC, config.FRESHNESS_CACHE_MS), 500);
+              const view = await withTimeout(
+                cache.get(config.KAFKA_TOPIC, config.FRESHNESS_CACHE_MS),
+                SCRAPE_LOOKUP_TIMEOUT_MS,
+              );
               if (view.appliedAsOf) staleness.set({ endpoint }, stalenessMs(view.appliedAsOf) / 1000);
             } catch {
               // An endpoint that does not answer has no staleness to report: query_store_endpoint_up says it is down.

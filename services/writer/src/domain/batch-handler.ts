@@ -82,6 +82,13 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
       deps.observer?.duplicates?.(topic, written.duplicates);
       for (const letter of deadLetters) deps.observer?.deadLettered?.(reasonCode(letter.reason), 1);
       deps.observer?.microBatch?.(messages.length, (performance.now() - started) / 1000);
+      const storedAt = deps.clock().getTime();
+      const refused = new Set(written.deadLetters.map((letter) => letter.message.offset));
+      deps.observer?.arrivalToStored?.(
+        entries
+          .filter((entry) => !refused.has(entry.message.offset))
+          .map((entry) => (storedAt - entry.doc.receivedAt.getTime()) / 1000),
+      );
       reportProgress(payload, deps, batch.messages[start + messages.length], last);
 
       await payload.heartbeat();

@@ -52,6 +52,8 @@ export interface BatchObserver {
   duplicates?(topic: string, count: number): void;
   deadLettered?(reasonCode: string, count: number): void;
   microBatch?(size: number, writeSeconds: number): void;
+  /** Seconds from ingest's receipt to stored and checkpointed, one per event of a micro-batch that is now in the store. */
+  arrivalToStored?(seconds: number[]): void;
   retry?(operation: string, error: unknown): void;
   progress?(progress: PartitionProgress): void;
   /** A partition stopped advancing: `operation` keeps failing for `reason` (see stallReason). */

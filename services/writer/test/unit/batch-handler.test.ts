@@ -123,4 +123,16 @@ describe('handleBatch', () => {
     await handleBatch(batchPayload([good(13)]).payload, deps);
     expect(caughtUp.at(-1)).toEqual({ nextOffset: '14', oldestUnstoredMs: undefined });
   });
+
+  it('reports arrival to stored for each event now in the store, not for the ones the store refused', async () => {
+    const { store, deps } = setup();
+    store.refuseIds.add('e2');
+    const seconds: number[] = [];
+    deps.observer = { arrivalToStored: (values) => seconds.push(...values) };
+
+    await handleBatch(batchPayload([good(1), good(2), good(3)]).payload, deps);
+
+    // NOW is 5 s after RECEIVED_AT, the receipt time of every test event.
+    expect(seconds).toEqual([5, 5]);
+  });
 });

@@ -8,6 +8,7 @@ export type EndOffsets = (topic: string) => Promise<Map<number, string>>;
 
 const MICRO_BATCH_SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 const WRITE_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const ARRIVAL_SECONDS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /** A partition not advancing, since when and why. */
 export interface PartitionStall {
@@ -32,6 +33,7 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
   private readonly batchSize: Histogram;
   private readonly writeSeconds: Histogram;
   private readonly heartbeatTotal: Counter<'outcome'>;
+  private readonly arrivalSeconds: Histogram;
 
   constructor(
     registry: Registry,
@@ -64,6 +66,12 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
       'writer_write_duration_seconds',
       'Time to store one micro-batch (bulk insert, dead letters, checkpoint)',
       WRITE_SECONDS_BUCKETS,
+    );
+    this.arrivalSeconds = histogram(
+      'writer_arrival_to_stored_seconds',
+      "From ingest's receipt of an event (receivedAt) to it stored and checkpointed on the primary; " +
+        'readable on the replica once replicated (query_replica_staleness_seconds bounds that)',
+      ARRIVAL_SECONDS_BUCKETS,
     );
     this.heartbeatTotal = counter(
       'writer_applied_heartbeats_total',
@@ -131,6 +139,10 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
   microBatch(size: number, writeSeconds: number): void {
     this.batchSize.observe(size);
     this.writeSeconds.observe(writeSeconds);
+  }
+
+  arrivalToStored(seconds: number[]): void {
+    for (const value of seconds) this.arrivalSeconds.observe(Math.max(0, value));
   }
 
   heartbeat(outcome: 'ok' | 'failed'): void {

@@ -12,8 +12,16 @@ pg_start() { # pg_start <dir> <port> <name>
   pg_running "$1" && return
   log "starting PostgreSQL $3 on port $2"
   touch "$LOGS/postgres-$3.log" && pg_own "$LOGS/postgres-$3.log"
-  as_pg "$PG_BIN/pg_ctl" -D "$1" -l "$LOGS/postgres-$3.log" -w -t 60 \
-    -o "-p $2 -k $PG_SOCKETS" start >/dev/null || die "PostgreSQL $3 did not start, see $LOGS/postgres-$3.log"
+  local attempt
+  for attempt in 1 2 3 4 5 6; do
+    as_pg "$PG_BIN/pg_ctl" -D "$1" -l "$LOGS/postgres-$3.log" -w -t 60 \
+      -o "-p $2 -k $PG_SOCKETS" start >/dev/null && return
+    # The port lies in Linux's ephemeral range: a client connection may hold it for a while. Wait, retry.
+    tail -n 5 "$LOGS/postgres-$3.log" | grep -q 'Address already in use' || break
+    log "port $2 is taken by another socket (attempt $attempt of 6), retrying in 10 s"
+    sleep 10
+  done
+  die "PostgreSQL $3 did not start, see $LOGS/postgres-$3.log"
 }
 
 pg_stop() { pg_running "$1" && as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null || true; }

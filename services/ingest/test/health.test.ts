@@ -1,14 +1,26 @@
+import { testInfra, waitFor } from '@splitstream/shared/testing';
 import { loadIngestConfig } from '../src/config';
 import { ingestInstance, sampleEvent, writeHeaders } from './helpers';
 
 describe('ingest health', () => {
   it('answers /healthz, /readyz (broker reachable) and exposes /metrics', async () => {
-    const server = await ingestInstance(loadIngestConfig({}));
+    // The test infrastructure's endpoints (a clean run gives it ports of its own), not the defaults.
+    const { brokers, writeUri } = testInfra();
+    const server = await ingestInstance(
+      loadIngestConfig({ KAFKA_BROKERS: brokers.join(','), MONGO_WRITE_URI: writeUri }),
+    );
     const health = await server.inject('/healthz');
     expect(health.statusCode).toBe(200);
     expect(health.json()).toEqual({ status: 'ok' });
-    const ready = await server.inject('/readyz');
-    expect(ready.json()).toEqual({ status: 'ready', checks: { kafka: 'ok', store: 'ok' } });
+    // The producer connects in the background once the app is ready: wait for the verdict, then read it.
+    const ready = await waitFor(
+      async () => {
+        const response = await server.inject('/readyz');
+        return response.statusCode === 200 ? response.json() : undefined;
+      },
+      { what: 'ingest ready' },
+    );
+    expect(ready).toEqual({ status: 'ready', checks: { kafka: 'ok', store: 'ok' } });
     const metrics = await server.inject('/metrics');
     expect(metrics.body).toContain('http_request_duration_seconds');
     expect(metrics.body).toMatch(/ingest_producer_ready\{[^}]*\} 1/);

@@ -26,7 +26,7 @@ describe('ordering per subject (real broker)', () => {
   // take seconds, which the default stall bound (2 s) would rightly answer with 503.
   const suite = ingestSuite({
     partitions: PARTITIONS,
-    env: { INGEST_SEND_STALL_MS: '20000', INGEST_MAX_EVENT_LOOP_DELAY_MS: '10000' },
+    env: { INGEST_SEND_STALL_MS: '20000' },
   });
   const tenant = uniqueName('tenant');
 

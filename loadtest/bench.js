@@ -13,7 +13,7 @@ const { join } = require('node:path');
 const { lineChart } = require('./chart');
 const { ROOT } = require('./lib');
 
-const SCENARIOS = ['ingest', 'writer', 'query', 'gateway', 'split'];
+const SCENARIOS = ['ingest', 'writer', 'query', 'stats', 'gateway', 'split'];
 const selected = (process.env.BENCH_SCENARIOS ?? SCENARIOS.join(',')).split(',');
 
 // Short measurements: figures for a quick look, noisier than a full run.
@@ -23,6 +23,8 @@ const QUICK_ENV = {
   WRITER_BENCH_EVENTS: '10000',
   QUERY_BENCH_SECONDS: '3',
   QUERY_BENCH_WARMUP_SECONDS: '1',
+  STATS_BENCH_EVENTS: '2000,20000',
+  STATS_BENCH_SECONDS: '3',
   GATEWAY_BENCH_SECONDS: '3',
   GATEWAY_BENCH_WARMUP_SECONDS: '1',
   SPLIT_BENCH_SECONDS: '4',
@@ -102,7 +104,7 @@ function writeReport() {
   process.stdout.write(`\nreport: loadtest/REPORT.md\n`);
 }
 
-function report({ ingest, writer, query, gateway, split }) {
+function report({ ingest, writer, query, stats, gateway, split }) {
   const rps = (r) => `${Math.round(r.requestsPerSecond ?? r.eventsPerSecond)}`;
   const p99 = (r) => (r.latencyMs ? `${Math.round(r.latencyMs.p99)} ms` : '–');
   const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : '–');
@@ -185,6 +187,21 @@ function report({ ingest, writer, query, gateway, split }) {
       'GIN lookup indexes infra.sh adds), then sorts and limits in its own memory, so a page costs a read',
       "of the tenant's whole matching set; get-by-id is an index lookup. A real MongoDB serves both from",
       'the compound indexes in shared/src/store.ts.',
+      '',
+    );
+  }
+  if (stats) {
+    lines.push(
+      `## Stats: one day by type per hour, from rollups vs the raw aggregation (${stats.date})`,
+      '',
+      `GET /v1/stats at ${stats.connections} connections; the raw aggregation (what stats ran before the rollups) one at a time on the same replica.`,
+      '',
+      '| events in the day | rollups req/s | rollups p50 | rollups p99 | raw aggregation p50 | raw p99 | raw p99 / rollups p99 | backfill |',
+      '|---|---|---|---|---|---|---|---|',
+      ...stats.days.map(
+        (d) =>
+          `| ${d.events} | ${rps(d.rollups)} | ${d.rollups.latencyMs.p50} ms | **${p99(d.rollups)}** | ${Math.round(d.rawAggregation.latencyMs.p50)} ms | ${p99(d.rawAggregation)} | ${d.p99Ratio.toFixed(0)}× | ${d.backfillSeconds.toFixed(1)} s |`,
+      ),
       '',
     );
   }

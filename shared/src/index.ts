@@ -18,6 +18,7 @@ export * from './openapi';
 export * from './primary-store';
 export * from './problem';
 export * from './problem-schema';
+export * from './rollups';
 export * from './server';
 export * from './store';
 export * from './store-answers';

@@ -17,6 +17,8 @@ export const STORE = Object.freeze({
     events: 'events',
     checkpoints: 'checkpoints',
     deadLetters: 'deadletters',
+    rollups: 'rollups',
+    rollupLedger: 'rollupledger',
   },
 });
 
@@ -36,6 +38,9 @@ export const STORE_INDEXES: Record<string, IndexDescription[]> = {
     { key: { tenant: 1, deadLetteredAt: 1, _id: 1 }, name: 'tenant_time' },
     { key: { tenant: 1, id: 1 }, name: 'tenant_id' },
   ],
+  [STORE.collections.rollups]: [{ key: { slice: 1 }, name: 'slice' }],
+  // Read and written by _id only.
+  [STORE.collections.rollupLedger]: [],
 };
 
 /** Creates the database, collections and indexes when missing. Returns true when it created anything. */

@@ -3,7 +3,10 @@ import {
   type Checkpoint,
   type CloudEvent,
   checkpointId,
+  countByBlock,
   createWriteClient,
+  type RollupDoc,
+  rollupWrites,
   SCOPES,
   STORE,
   type StoredEvent,
@@ -106,12 +109,34 @@ export function storedEvents(tenant: string, specs: EventSpec[], topic = 'events
   });
 }
 
-/** Inserts through the primary and waits until the read endpoint shows all of them. */
+/**
+ * Inserts through the primary with their rollup counts (as the writer keeps them) and waits until
+ * the read endpoint shows all of them.
+ */
 export async function seed(store: Store, docs: StoredEvent[]): Promise<void> {
   if (docs.length === 0) return;
   for (let i = 0; i < docs.length; i += 500) {
     await store.write.collection<StoredEvent>(STORE.collections.events).insertMany(docs.slice(i, i + 500));
   }
+  const rollups = store.write.collection<RollupDoc>(STORE.collections.rollups);
+  let lastRollup: RollupDoc['_id'] | undefined;
+  for (const [block, count] of await countByBlock(docs)) {
+    const writes = rollupWrites(block, count.cells, '$set');
+    await rollups.bulkWrite(writes);
+    const last = writes[writes.length - 1];
+    if (last && 'updateOne' in last) lastRollup = String(last.updateOne.filter._id);
+  }
+  // The standby applies the primary's writes in order: the last one visible means all are.
+  await waitFor(
+    async () =>
+      (await store.read
+        .collection<RollupDoc>(STORE.collections.rollups)
+        .countDocuments({ _id: lastRollup })) === 1,
+    {
+      what: 'rollups replicated',
+      timeoutMs: 30_000,
+    },
+  );
   const tenants = [...new Set(docs.map((d) => d.tenant))];
   const ids = docs.map((d) => d._id);
   // One equality filter per tenant: the local store pushes equalities (not $in) down to an index.

@@ -109,6 +109,23 @@ describe('stats', () => {
     expect(body.groups.some((g: { key: string }) => g.key === 'edge')).toBe(by === 'type');
   });
 
+  it('widens bounds inside a minute to the whole minute, and the answer says so', async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const res = await suite.server.inject({
+      url: `/v1/stats?interval=minute&since=${iso(SINCE + 30_000)}&until=${iso(SINCE + 90_000)}`,
+      headers: principal(tenant, suite.config),
+    });
+    expect(res.statusCode).toBe(200);
+    const inRange = docs.filter((d) => d.time.getTime() >= SINCE && d.time.getTime() < SINCE + 120_000);
+    expect(inRange.length).toBeGreaterThan(0);
+    expect(res.json()).toMatchObject({
+      since: iso(SINCE),
+      until: iso(SINCE + 120_000),
+      complete: true,
+      total: inRange.length,
+    });
+  });
+
   it('defaults to by=type per hour, and counts only the tenant’s own events', async () => {
     const res = await suite.server.inject({
       url: `/v1/stats?since=${new Date(SINCE).toISOString()}&until=${new Date(SINCE + 3_600_000).toISOString()}`,

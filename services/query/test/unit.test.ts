@@ -1,6 +1,7 @@
 import {
   afterPosition,
   ConfigError,
+  daysOf,
   isStoreUnavailable,
   parseRange,
   parseRfc3339,
@@ -11,7 +12,7 @@ import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from '
 import { DEFAULT_MAX_WAIT_MS, DEFAULT_PORT, loadQueryConfig } from '../src/config';
 import { type CheckpointView, ConsistencyTimeout, shortfalls, waitForToken } from '../src/domain/checkpoints';
 import { eventsFilter } from '../src/domain/events';
-import { bucketStart, coveredUntil, statsPipeline } from '../src/domain/stats';
+import { bucketStart, coveredUntil, minuteAligned } from '../src/domain/stats';
 
 describe('config', () => {
   it('has defaults for every setting', () => {
@@ -61,14 +62,27 @@ describe('filters', () => {
     });
   });
 
-  it('groups stats on the stored bucket after a tenant-first match', () => {
-    const since = new Date('2026-01-01T00:00:00Z');
-    const until = new Date('2026-01-02T00:00:00Z');
-    const [match, group] = statsPipeline({ tenant: 't', by: 'subject', interval: 'minute', since, until });
-    expect(Object.keys((match as { $match: object }).$match)[0]).toBe('tenant');
-    expect(group).toEqual({
-      $group: { _id: { bucket: '$buckets.minute', key: '$subject' }, count: { $sum: 1 } },
+  it('widens a stats range to whole minutes and keeps an empty one empty', () => {
+    const at = (iso: string) => new Date(iso);
+    expect(
+      minuteAligned({ since: at('2026-01-01T10:15:30Z'), until: at('2026-01-01T10:20:00.001Z') }),
+    ).toEqual({
+      since: at('2026-01-01T10:15:00Z'),
+      until: at('2026-01-01T10:21:00Z'),
     });
+    expect(minuteAligned({ since: at('2026-01-01T10:15:30Z'), until: at('2026-01-01T10:15:10Z') })).toEqual({
+      since: at('2026-01-01T10:15:00Z'),
+      until: at('2026-01-01T10:15:00Z'),
+    });
+  });
+
+  it('reads the rollups of each UTC day the range touches', () => {
+    const at = (iso: string) => new Date(iso);
+    expect(daysOf(at('2026-01-01T23:59:00Z'), at('2026-01-03T00:00:00Z'))).toEqual([
+      '2026-01-01',
+      '2026-01-02',
+    ]);
+    expect(daysOf(at('2026-01-01T10:00:00Z'), at('2026-01-01T10:00:00Z'))).toEqual([]);
   });
 
   it('turns bucket labels into RFC 3339 starts and bounds the range', () => {

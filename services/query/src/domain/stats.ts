@@ -1,4 +1,4 @@
-import { STORE, type StoredEvent } from '@splitstream/shared';
+import { readRollups } from '@splitstream/shared';
 import type { StoreRead } from './store-read';
 
 export const STATS_BY = Object.freeze({ type: 'type', source: 'source', subject: 'subject' } as const);
@@ -35,16 +35,12 @@ export function coveredUntil(
   return query.until > bound ? bound : query.until;
 }
 
-/**
- * $match with the tenant equality first (the only part the local store pushes down), then the
- * event-time range; $group on the precomputed UTC bucket (the local store has no $dateTrunc).
- * Each stored document is one event (its _id is the identity), so counts are exact.
- */
-export function statsPipeline(query: StatsQuery): Record<string, unknown>[] {
-  return [
-    { $match: { tenant: query.tenant, time: { $gte: query.since, $lt: query.until } } },
-    { $group: { _id: { bucket: `$buckets.${query.interval}`, key: `$${query.by}` }, count: { $sum: 1 } } },
-  ];
+/** The range widened to whole minutes, the rollups' finest grain: since down, until up (empty stays empty). */
+export function minuteAligned(range: { since: Date; until: Date }): { since: Date; until: Date } {
+  const minute = INTERVAL_MS.minute;
+  const since = new Date(Math.floor(range.since.getTime() / minute) * minute);
+  if (range.until <= range.since) return { since, until: since };
+  return { since, until: new Date(Math.ceil(range.until.getTime() / minute) * minute) };
 }
 
 export interface StatsGroup {
@@ -61,22 +57,28 @@ export function bucketStart(label: string): string {
   return `${label.slice(0, 16)}:00Z`;
 }
 
+/** Bucket label of a minute label at `interval` (`2026-11-26T10:15Z` → `2026-11-26T10:00Z` by hour). */
+function bucketOf(minute: string, interval: Interval): string {
+  if (interval === INTERVALS.minute) return minute;
+  if (interval === INTERVALS.hour) return `${minute.slice(0, 13)}:00Z`;
+  return minute.slice(0, 10);
+}
+
+/** Counts from the rollups the writer keeps (one read per UTC day of the range, never raw events). */
 export async function computeStats(
   { db, maxTimeMS }: StoreRead,
   query: StatsQuery,
 ): Promise<{ total: number; groups: StatsGroup[] }> {
-  const rows = await db
-    .collection<StoredEvent>(STORE.collections.events)
-    .aggregate<{ _id: { bucket: string; key?: string | null }; count: number }>(statsPipeline(query), {
-      maxTimeMS,
-    })
-    .toArray();
-  const groups = rows.map((row) => ({
-    bucket: bucketStart(row._id.bucket),
-    key: row._id.key ?? null,
-    count: row.count,
-  }));
-  // Sorted here, not in the pipeline: the result is small and the local store sorts no faster.
+  const rows = await readRollups(db, query, maxTimeMS);
+  const counts = new Map<string, StatsGroup>();
+  for (const row of rows) {
+    const bucket = bucketStart(bucketOf(row.minute, query.interval));
+    const key = JSON.stringify([bucket, row.value]);
+    const group = counts.get(key) ?? { bucket, key: row.value, count: 0 };
+    group.count += row.count;
+    counts.set(key, group);
+  }
+  const groups = [...counts.values()];
   // Events without the attribute (null key) come last in their bucket.
   groups.sort(
     (a, b) => a.bucket.localeCompare(b.bucket) || (a.key ?? '\uffff').localeCompare(b.key ?? '\uffff'),

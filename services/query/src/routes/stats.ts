@@ -1,6 +1,6 @@
 import { parseRange, type RoutePlugin } from '@splitstream/shared';
 import type { QueryConfig } from '../config';
-import { computeStats, coveredUntil, INTERVALS, STATS_BY } from '../domain/stats';
+import { computeStats, coveredUntil, INTERVALS, minuteAligned, STATS_BY } from '../domain/stats';
 import { statsSchema } from '../schemas/stats';
 
 export const statsRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, options) => {
@@ -8,7 +8,9 @@ export const statsRoutes: RoutePlugin<{ config: QueryConfig }> = async (app, opt
 
   app.get('/v1/stats', { schema: statsSchema(config) }, async (request, reply) => {
     const q = request.query;
-    const range = parseRange(q, (name) => `querystring.${name}`) as { since: Date; until: Date };
+    const range = minuteAligned(
+      parseRange(q, (name) => `querystring.${name}`) as { since: Date; until: Date },
+    );
     const by = q.by ?? STATS_BY.type;
     const interval = q.interval ?? INTERVALS.hour;
     const { since } = range;

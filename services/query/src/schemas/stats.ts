@@ -11,7 +11,9 @@ export const statsSchema = (config: QueryConfig) =>
     description:
       `Exact counts of your tenant's events (each stored once, so retries and redeliveries never count twice), ` +
       `grouped by type, source or subject per UTC minute, hour or day over [since, until) by event time ` +
-      `(empty when until is not after since). One answer covers at most ${config.STATS_MAX_BUCKETS} intervals ` +
+      `(empty when until is not after since), read from rollups the writer keeps per minute: a bound inside a ` +
+      "minute widens to the whole minute (since down, until up), and the answer's since and until say so. " +
+      `One answer covers at most ${config.STATS_MAX_BUCKETS} intervals ` +
       'from since: over a longer range it stops there, with `complete: false` and `until` saying where; ' +
       'ask again from that `until` for the rest.',
     query: {
@@ -36,10 +38,14 @@ export const statsSchema = (config: QueryConfig) =>
         {
           by: Type.String(),
           interval: Type.String(),
-          since: Type.String({ format: 'date-time' }),
+          since: Type.String({
+            format: 'date-time',
+            description: 'Start of the range covered (since, down to its minute)',
+          }),
           until: Type.String({
             format: 'date-time',
-            description: 'End of the range this answer covers (the one asked for unless `complete` is false)',
+            description:
+              'End of the range this answer covers (until, up to its minute, unless `complete` is false)',
           }),
           complete: Type.Boolean({
             description: `false when the range asked for spans more than ${config.STATS_MAX_BUCKETS} intervals`,

@@ -21,7 +21,7 @@ export class MongoEventStore implements EventStore, Omit<HeartbeatPorts, 'endOff
     try {
       // Unordered: one refused or duplicate document does not stop the others.
       const result = await events.insertMany(docs, { ordered: false });
-      return { inserted: result.insertedCount, duplicates: 0, rejected: [] };
+      return { inserted: result.insertedCount, duplicateIndexes: [], rejected: [] };
     } catch (error) {
       const outcome = perDocumentOutcome(error);
       if (outcome) return outcome;
@@ -88,10 +88,10 @@ export function perDocumentOutcome(error: unknown): InsertOutcome | undefined {
     ? error.writeErrors
     : [error.writeErrors];
   if (writeErrors.length === 0) return undefined;
-  let duplicates = 0;
+  const duplicateIndexes: number[] = [];
   const rejected: InsertOutcome['rejected'] = [];
   for (const writeError of writeErrors) {
-    if (writeError.code === DUPLICATE_KEY) duplicates += 1;
+    if (writeError.code === DUPLICATE_KEY) duplicateIndexes.push(writeError.index);
     else if (
       classifyServerAnswer(writeError.code, writeError.errmsg ?? '') === STORE_ANSWERS.documentRefused
     ) {
@@ -102,5 +102,5 @@ export function perDocumentOutcome(error: unknown): InsertOutcome | undefined {
       });
     } else return undefined;
   }
-  return { inserted: error.insertedCount, duplicates, rejected };
+  return { inserted: error.insertedCount, duplicateIndexes, rejected };
 }

@@ -1,6 +1,7 @@
 import { checkpointId } from '@splitstream/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { BatchAbandonedError } from '../errors';
+import { countOnce } from './count-once';
 import { type DeadLetter, decodeMessage } from './decode';
 import { type Entry, writeMicroBatch } from './isolate';
 import type { BatchHandlerDeps, BatchScope } from './ports';
@@ -18,7 +19,7 @@ export interface BatchResult {
 
 /**
  * kafkajs `eachBatch` handler (run with `eachBatchAutoResolve: false`). Per micro-batch: decode,
- * one bulk insert, dead letters, checkpoint, and only then resolve the last offset, heartbeat and
+ * one bulk insert, dead letters, rollup counts, checkpoint, and only then resolve the last offset, heartbeat and
  * commit if due. A store that cannot serve is retried with backoff and heartbeats until it serves
  * or the consumer stops or loses the partition; then the handler returns without resolving past
  * the last stored event, so nothing is skipped. Only that may hold a partition: a refusal, or an
@@ -60,6 +61,7 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
         for (const letter of deadLetters) logDeadLetter(scope, letter);
         await retrying(scope, 'dead-letter', () => deps.deadLetters.send(deadLetters));
       }
+      await countOnce(scope, messages, written);
       await retrying(scope, 'checkpoint', () =>
         deps.store.saveCheckpoint({
           _id: checkpointId(topic, partition),
@@ -75,19 +77,18 @@ export async function handleBatch(payload: EachBatchPayload, deps: BatchHandlerD
       // Everything up to `last` is stored, a known duplicate, or dead-lettered: safe to commit past.
       payload.resolveOffset(last.offset);
       result.resolvedOffset = last.offset;
-      result.stored += written.inserted;
-      result.duplicates += written.duplicates;
+      result.stored += written.inserted.length;
+      result.duplicates += written.duplicates.length;
       result.deadLettered += deadLetters.length;
-      deps.observer?.stored?.(topic, written.inserted);
-      deps.observer?.duplicates?.(topic, written.duplicates);
+      deps.observer?.stored?.(topic, written.inserted.length);
+      deps.observer?.duplicates?.(topic, written.duplicates.length);
       for (const letter of deadLetters) deps.observer?.deadLettered?.(reasonCode(letter.reason), 1);
       deps.observer?.microBatch?.(messages.length, (performance.now() - started) / 1000);
       const storedAt = deps.clock().getTime();
-      const refused = new Set(written.deadLetters.map((letter) => letter.message.offset));
       deps.observer?.arrivalToStored?.(
-        entries
-          .filter((entry) => !refused.has(entry.message.offset))
-          .map((entry) => (storedAt - entry.doc.receivedAt.getTime()) / 1000),
+        [...written.inserted, ...written.duplicates].map(
+          (entry) => (storedAt - entry.doc.receivedAt.getTime()) / 1000,
+        ),
       );
       reportProgress(payload, deps, batch.messages[start + messages.length], last);
 

@@ -12,17 +12,19 @@ export interface Entry {
 }
 
 export interface WriteOutcome {
-  inserted: number;
-  duplicates: number;
+  /** Written by this call. */
+  inserted: Entry[];
+  /** Found stored already (by an earlier delivery of the same message, or by another message). */
+  duplicates: Entry[];
   deadLetters: DeadLetter[];
 }
 
-const NOTHING_WRITTEN: WriteOutcome = { inserted: 0, duplicates: 0, deadLetters: [] };
+const NOTHING_WRITTEN: WriteOutcome = { inserted: [], duplicates: [], deadLetters: [] };
 
 function sum(a: WriteOutcome, b: WriteOutcome): WriteOutcome {
   return {
-    inserted: a.inserted + b.inserted,
-    duplicates: a.duplicates + b.duplicates,
+    inserted: [...a.inserted, ...b.inserted],
+    duplicates: [...a.duplicates, ...b.duplicates],
     deadLetters: [...a.deadLetters, ...b.deadLetters],
   };
 }
@@ -36,9 +38,9 @@ export async function writeMicroBatch(scope: BatchScope, entries: Entry[]): Prom
   const firsts: Entry[] = [];
   const repeats: Entry[] = [];
   const seen = new Set<string>();
-  let known = 0;
+  const known: Entry[] = [];
   for (const entry of entries) {
-    if (deps.recent?.has(entry.doc._id)) known += 1;
+    if (deps.recent?.has(entry.doc._id)) known.push(entry);
     else if (seen.has(entry.doc._id)) repeats.push(entry);
     else {
       seen.add(entry.doc._id);
@@ -74,11 +76,19 @@ async function writeIsolating(scope: BatchScope, entries: Entry[], bound: RetryB
       () => scope.deps.store.insertEvents(entries.map((e) => e.doc)),
       bound,
     );
-    const deadLetters = outcome.rejected.flatMap((rejection) => {
-      const entry = entries[rejection.index];
-      return entry ? [rejectedLetter(scope, entry, `${rejection.message}${codeSuffix(rejection.code)}`)] : [];
+    const duplicates = new Set(outcome.duplicateIndexes);
+    const rejected = new Map(outcome.rejected.map((rejection) => [rejection.index, rejection]));
+    const written: WriteOutcome = { inserted: [], duplicates: [], deadLetters: [] };
+    entries.forEach((entry, index) => {
+      const rejection = rejected.get(index);
+      if (rejection) {
+        written.deadLetters.push(
+          rejectedLetter(scope, entry, `${rejection.message}${codeSuffix(rejection.code)}`),
+        );
+      } else if (duplicates.has(index)) written.duplicates.push(entry);
+      else written.inserted.push(entry);
     });
-    return { inserted: outcome.inserted, duplicates: outcome.duplicates, deadLetters };
+    return written;
   } catch (error) {
     if (!(error instanceof StoreRejectedError || error instanceof StoreUnknownError)) throw error;
     const [only] = entries;

@@ -1,4 +1,4 @@
-import type { Checkpoint, StoredEvent } from '@splitstream/shared';
+import type { CellCounts, Checkpoint, RollupLedger, StoredEvent } from '@splitstream/shared';
 import type { EachBatchPayload } from 'kafkajs';
 import type { DeadLetter } from './decode';
 import type { RecentIds } from './recent-ids';
@@ -6,8 +6,8 @@ import type { RecentIds } from './recent-ids';
 /** What the store made of one bulk insert. */
 export interface InsertOutcome {
   inserted: number;
-  /** Already stored (same tenant, source and id): no-ops, not failures. */
-  duplicates: number;
+  /** Indexes of documents already stored (same tenant, source and id): no-ops, not failures. */
+  duplicateIndexes: number[];
   /** Documents refused for good, by their index in the call. */
   rejected: Array<{ index: number; code?: number; message: string }>;
 }
@@ -19,6 +19,22 @@ export interface InsertOutcome {
 export interface EventStore {
   insertEvents(docs: StoredEvent[]): Promise<InsertOutcome>;
   saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+}
+
+/** Where the stored copy of an event came from. */
+export interface StoredPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** The rollups and their per-block ledgers on the primary (see rollups.ts in shared). Errors as EventStore's. */
+export interface RollupStore {
+  ledger(blockKey: string): Promise<RollupLedger | null>;
+  /** The positions of the stored copies of these identities (absent when none is stored). */
+  storedPositions(ids: string[]): Promise<Map<string, StoredPosition>>;
+  /** Raises the block's cells in the rollups, then moves its ledger forward (never back). */
+  saveBlock(ledger: RollupLedger, changed: CellCounts): Promise<void>;
 }
 
 /** Where dead letters go (topic and store). Errors are retried; sending twice must be harmless. */
@@ -60,6 +76,8 @@ export interface BatchObserver {
   stalled?(topic: string, partition: number, reason: StallReason): void;
   /** The operation that stalled the partition went through (or was given up and isolated). */
   resumed?(topic: string, partition: number): void;
+  /** Events stored whose counts the store refused to keep: stats miss them (logged too). */
+  rollupsRefused?(topic: string, count: number): void;
 }
 
 export interface HandlerLog {
@@ -70,6 +88,7 @@ export interface HandlerLog {
 
 export interface BatchHandlerDeps {
   store: EventStore;
+  rollups: RollupStore;
   deadLetters: DeadLetterSink;
   clock: () => Date;
   sleep: (ms: number) => Promise<void>;

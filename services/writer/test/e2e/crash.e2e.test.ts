@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { readRollups } from '@splitstream/shared';
 import { uniqueName, waitFor } from '@splitstream/shared/testing';
 import { e2eSuite, event, spawnWriter } from './harness';
 
@@ -38,6 +39,7 @@ describe('writer process killed and restarted', () => {
       WRITER_MICRO_BATCH_SIZE: '100',
       KAFKA_MAX_BYTES_PER_PARTITION: '16384',
     };
+    const started = Date.now();
     const all = Array.from({ length: TOTAL }, (_, i) => event(`c-${i}`));
     await suite.produce(topic, tenant, all.slice(0, 8_000));
 
@@ -63,6 +65,13 @@ describe('writer process killed and restarted', () => {
       what: `all ${TOTAL} events stored (stderr: ${second.output.join('').slice(-2_000)})`,
     });
     await suite.expectCheckpointsAtEnd(topic);
+    // The rollups count each event once, across the kill (which lands between events and counts too).
+    const counted = await readRollups(
+      suite.db,
+      { tenant, by: 'type', since: new Date(started - 3_600_000), until: new Date(Date.now() + 3_600_000) },
+      10_000,
+    );
+    expect(counted.reduce((sum, row) => sum + row.count, 0)).toBe(TOTAL);
 
     // Each event exactly once, and every offset of every partition accounted for.
     expect(await suite.storedIdentities(tenant)).toEqual(

@@ -109,6 +109,8 @@ export async function cleanUp(db: Db, tenant: string, topics: string[]) {
   await eventsOf(db).deleteMany({ tenant });
   await db.collection(STORE.collections.deadLetters).deleteMany({ tenant });
   await db.collection(STORE.collections.checkpoints).deleteMany({ topic: { $in: topics } });
+  await db.collection(STORE.collections.rollups).deleteMany({ tenant });
+  await db.collection(STORE.collections.rollupLedger).deleteMany({ topic: { $in: topics } });
 }
 
 export const tenantName = (what: string) => uniqueName(`writer-${what}`);

@@ -45,7 +45,7 @@ describe('MongoEventStore and KafkaDeadLetterSink against the real store and bro
     const store = new MongoEventStore(db);
     expect(await store.insertEvents([doc('a', 0), doc('b', 1)])).toEqual({
       inserted: 2,
-      duplicates: 0,
+      duplicateIndexes: [],
       rejected: [],
     });
 
@@ -57,7 +57,7 @@ describe('MongoEventStore and KafkaDeadLetterSink against the real store and bro
     ]);
 
     expect(outcome.inserted).toBe(1);
-    expect(outcome.duplicates).toBe(2);
+    expect(outcome.duplicateIndexes).toEqual([0, 3]);
     expect(outcome.rejected).toEqual([{ index: 2, code: 2, message: expect.stringContaining('$where') }]);
     const stored = await db.collection(STORE.collections.events).find({ tenant }).sort({ id: 1 }).toArray();
     expect(stored.map((d) => [d.id, d.offset])).toEqual([

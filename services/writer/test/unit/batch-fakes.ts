@@ -1,8 +1,20 @@
 /** Shared fakes for the batch handler's unit tests: an in-memory store and sink, and the deps. */
-import type { Checkpoint, StoredEvent } from '@splitstream/shared';
+import {
+  type CellCounts,
+  type Checkpoint,
+  type RollupLedger,
+  rollupWrites,
+  type StoredEvent,
+} from '@splitstream/shared';
 import type { BatchResult } from '../../src/domain/batch-handler';
 import type { DeadLetter } from '../../src/domain/decode';
-import type { BatchHandlerDeps, EventStore, InsertOutcome } from '../../src/domain/ports';
+import type {
+  BatchHandlerDeps,
+  EventStore,
+  InsertOutcome,
+  RollupStore,
+  StoredPosition,
+} from '../../src/domain/ports';
 import { StoreRejectedError } from '../../src/errors';
 import { cloudEvent, eventMessage, quietLog } from '../support';
 
@@ -30,11 +42,11 @@ export class FakeStore implements EventStore {
     if (docs.some((d) => this.poisonCallIds.has(d.id))) {
       throw new StoreRejectedError('Document is larger than the maximum size');
     }
-    const outcome: InsertOutcome = { inserted: 0, duplicates: 0, rejected: [] };
+    const outcome: InsertOutcome = { inserted: 0, duplicateIndexes: [], rejected: [] };
     docs.forEach((doc, index) => {
       if (this.refuseIds.has(doc.id)) {
         outcome.rejected.push({ index, code: 2, message: 'invalid key: "$x"' });
-      } else if (this.docs.has(doc._id)) outcome.duplicates += 1;
+      } else if (this.docs.has(doc._id)) outcome.duplicateIndexes.push(index);
       else {
         this.docs.set(doc._id, doc);
         outcome.inserted += 1;
@@ -52,6 +64,55 @@ export class FakeStore implements EventStore {
   }
 }
 
+/** In-memory rollups with the real store's rules: cells only rise, ledgers only move forward. */
+export class FakeRollups implements RollupStore {
+  readonly ledgers = new Map<string, RollupLedger>();
+  /** `${rollup id}\nminutes.${minute}.${block}` → count */
+  readonly cells = new Map<string, number>();
+  failures: Error[] = [];
+
+  constructor(private readonly store: FakeStore) {}
+
+  async ledger(blockKey: string) {
+    return this.ledgers.get(blockKey) ?? null;
+  }
+
+  async storedPositions(ids: string[]) {
+    const positions = new Map<string, StoredPosition>();
+    for (const id of ids) {
+      const doc = this.store.docs.get(id);
+      if (doc) positions.set(id, { topic: doc.topic, partition: doc.partition, offset: doc.offset });
+    }
+    return positions;
+  }
+
+  async saveBlock(ledger: RollupLedger, changed: CellCounts) {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    for (const write of rollupWrites(ledger._id, changed)) {
+      if (!('updateOne' in write)) continue;
+      const fields = (write.updateOne.update as { $max: Record<string, number> }).$max;
+      for (const [path, count] of Object.entries(fields)) {
+        const key = `${String(write.updateOne.filter._id)}\n${path}`;
+        this.cells.set(key, Math.max(this.cells.get(key) ?? 0, count));
+      }
+    }
+    const previous = this.ledgers.get(ledger._id);
+    if (!previous || previous.through < ledger.through) this.ledgers.set(ledger._id, ledger);
+  }
+
+  /** Total counted for a tenant and dimension, over every cell. */
+  total(tenant: string, by: 'type' | 'source' | 'subject'): number {
+    let sum = 0;
+    for (const [key, count] of this.cells) {
+      const [rollup] = key.split('\n');
+      const [t, b] = JSON.parse(rollup ?? '[]') as [string, string];
+      if (t === tenant && b === by) sum += count;
+    }
+    return sum;
+  }
+}
+
 export class FakeSink {
   readonly letters: DeadLetter[] = [];
   failures: Error[] = [];
@@ -64,10 +125,12 @@ export class FakeSink {
 
 export function setup(overrides: Partial<BatchHandlerDeps> = {}) {
   const store = new FakeStore();
+  const rollups = new FakeRollups(store);
   const sink = new FakeSink();
   const sleeps: number[] = [];
   const deps: BatchHandlerDeps = {
     store,
+    rollups,
     deadLetters: sink,
     clock: () => NOW,
     sleep: async (ms) => {
@@ -82,7 +145,7 @@ export function setup(overrides: Partial<BatchHandlerDeps> = {}) {
     heartbeatIntervalMs: 150,
     ...overrides,
   };
-  return { store, sink, sleeps, deps };
+  return { store, rollups, sink, sleeps, deps };
 }
 
 export const good = (offset: number, id = `e${offset}`, source?: string) =>

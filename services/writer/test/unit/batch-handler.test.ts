@@ -61,7 +61,7 @@ describe('handleBatch', () => {
     let calls = 0;
     store.insertEvents = async (docs) => {
       calls += 1;
-      if (calls === 1) return { inserted: docs.length, duplicates: 0, rejected: [] };
+      if (calls === 1) return { inserted: docs.length, duplicateIndexes: [], rejected: [] };
       if (calls === 3) probe.running.value = false;
       throw new StoreUnavailableError('store unreachable');
     };

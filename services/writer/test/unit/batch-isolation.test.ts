@@ -41,7 +41,11 @@ describe('handleBatch: duplicates and dead letters', () => {
     store.insertEvents = async (docs) => {
       calls += 1;
       if (calls === 1)
-        return { inserted: 0, duplicates: 0, rejected: [{ index: 0, code: 2, message: 'invalid key' }] };
+        return {
+          inserted: 0,
+          duplicateIndexes: [],
+          rejected: [{ index: 0, code: 2, message: 'invalid key' }],
+        };
       return insert(docs);
     };
 

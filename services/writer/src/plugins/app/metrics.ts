@@ -34,6 +34,7 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
   private readonly writeSeconds: Histogram;
   private readonly heartbeatTotal: Counter<'outcome'>;
   private readonly arrivalSeconds: Histogram;
+  private readonly rollupsRefusedTotal: Counter<'topic'>;
 
   constructor(
     registry: Registry,
@@ -64,7 +65,7 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
     );
     this.writeSeconds = histogram(
       'writer_write_duration_seconds',
-      'Time to store one micro-batch (bulk insert, dead letters, checkpoint)',
+      'Time to store one micro-batch (bulk insert, dead letters, rollup counts, checkpoint)',
       WRITE_SECONDS_BUCKETS,
     );
     this.arrivalSeconds = histogram(
@@ -72,6 +73,11 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
       "From ingest's receipt of an event (receivedAt) to it stored and checkpointed on the primary; " +
         'readable on the replica once replicated (query_replica_staleness_seconds bounds that)',
       ARRIVAL_SECONDS_BUCKETS,
+    );
+    this.rollupsRefusedTotal = counter(
+      'writer_rollups_refused_total',
+      'Stored events whose rollup counts the store refused for good: stats miss them',
+      ['topic'],
     );
     this.heartbeatTotal = counter(
       'writer_applied_heartbeats_total',
@@ -147,6 +153,10 @@ export class WriterMetrics implements BatchObserver, HeartbeatObserver {
 
   heartbeat(outcome: 'ok' | 'failed'): void {
     this.heartbeatTotal.inc({ outcome });
+  }
+
+  rollupsRefused(topic: string, count: number): void {
+    this.rollupsRefusedTotal.inc({ topic }, count);
   }
 
   retry(operation: string): void {

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { KafkaDeadLetterSink } from '../../adapters/kafka-dead-letter-sink';
 import { MongoEventStore } from '../../adapters/mongo-event-store';
+import { MongoRollupStore } from '../../adapters/mongo-rollup-store';
 import type { WriterConfig } from '../../config';
 import { backoffDelay, sleep } from '../../domain/backoff';
 import { handleBatch } from '../../domain/batch-handler';
@@ -57,6 +58,7 @@ export const writerPlugin = fp(
 
     const deps: BatchHandlerDeps = {
       store,
+      rollups: new MongoRollupStore(app.primaryStore.db),
       deadLetters: new KafkaDeadLetterSink(producer, config.KAFKA_DEAD_LETTER_TOPIC, app.primaryStore.db),
       clock: () => new Date(),
       sleep,

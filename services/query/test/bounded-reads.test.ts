@@ -36,11 +36,12 @@ describe('reads bounded in time (real store)', () => {
       /replica store did not finish this read within READ_MAX_TIME_MS=200 ms/,
     );
 
+    // Stats over the same 20,000 events stay far inside the bound: they read rollups, not events.
     const stats = await suite.get(
       '/v1/stats?since=2026-04-01T00:00:00Z&until=2026-04-02T00:00:00Z&interval=hour&by=type',
     );
-    expect(stats.statusCode).toBe(503);
-    expect(stats.json().detail).toMatch(/READ_MAX_TIME_MS/);
+    expect(stats.statusCode).toBe(200);
+    expect(stats.json().total).toBe(EVENTS);
 
     // Not held out, not failed over: the next cheap read is the replica's.
     const ready = await suite.server.inject('/readyz');

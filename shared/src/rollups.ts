@@ -3,31 +3,36 @@ import { STORE } from './store';
 import { type StoredEvent, timeBuckets } from './stored-event';
 
 /**
- * Event counts kept by the writer so stats never read raw events. Exactly once, without
- * transactions (the local store has none): each Kafka partition is cut into blocks of offsets; a
- * block's ledger says up to which offset it has counted and holds its cumulative counts, and a
- * rollup cell holds, per block, that block's count, written absolutely and only ever raised
- * ($max). Writing a block again (redelivery, a retry, a crash before its ledger moved) changes
- * nothing, and an event counts only in the block of the message whose copy the store holds.
+ * Event counts kept by the writer so stats never read raw events, exactly once without
+ * transactions (the local store has none). Each Kafka partition is cut into blocks of offsets; a
+ * block's ledger says up to which offset it has counted. A micro-batch's counts for a block are
+ * first written into the ledger as pending, then added to the rollup documents, each addition
+ * conditional on the document not holding that (block, through) already, then the ledger moves.
+ * A delivery that stops anywhere leaves the ledger pending: the next one adds the same counts
+ * again, which the documents that have them refuse, and an event counts only in the block of the
+ * message whose copy the store holds.
  */
 export const ROLLUP_BLOCK_OFFSETS = 1_000;
 export const ROLLUP_DIMENSIONS = Object.freeze(['type', 'source', 'subject'] as const);
 export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
 
-/** One (tenant, dimension, value, UTC day) (collection `rollups`). */
+/**
+ * One (tenant, dimension, UTC hour) with every value (collection `rollups`): a micro-batch adds to a
+ * few such documents (one update each) whatever the number of values, and a day is 24 of them.
+ */
 export interface RollupDoc {
-  /** rollupId(tenant, by, day, value) */
+  /** rollupId(tenant, by, hour) */
   _id: string;
   /** rollupSlice(tenant, by, day): the one equality a stats read filters on (the local store pushes equality down). */
   slice: string;
   tenant: string;
   by: RollupDimension;
-  /** `2026-11-26` */
-  day: string;
-  /** null for events without the attribute (only `subject` is optional). */
-  value: string | null;
-  /** Minute label (`2026-11-26T10:15Z`) → block key → that block's count of the minute. */
-  minutes: Record<string, Record<string, number>>;
+  /** `2026-11-26T10:00Z` */
+  hour: string;
+  /** valueKey(value) → minute label (`2026-11-26T10:15Z`) → count. */
+  counts: Record<string, Record<string, number>>;
+  /** Block key → the `through` of the last counts added from that block. */
+  applied: Record<string, number>;
 }
 
 /** What one block of one partition has counted (collection `rollupledger`). */
@@ -37,17 +42,19 @@ export interface RollupLedger {
   topic: string;
   partition: number;
   block: number;
+  /** First offset the writer counted in this block: earlier ones are the backfill's. */
+  from: number;
   /** Every offset of the block up to this one is counted, or was found not to count. */
   through: number;
-  /** The block's cumulative count per cell (a rollup document's minute). */
-  cells: Array<{ rollup: string; minute: string; count: number }>;
+  /** Counts being added up to `pending.through`; present until all rollup documents have them. */
+  pending?: { through: number; cells: Array<{ rollup: string; field: string; count: number }> };
 }
 
 /** The fields of a stored event that rollups count by. */
 export type CountedEvent = Pick<StoredEvent, 'tenant' | 'type' | 'source' | 'subject' | 'buckets'>;
 
-export const rollupId = (tenant: string, by: RollupDimension, day: string, value: string | null) =>
-  JSON.stringify([tenant, by, day, value]);
+export const rollupId = (tenant: string, by: RollupDimension, hour: string) =>
+  JSON.stringify([tenant, by, hour]);
 export const rollupSlice = (tenant: string, by: RollupDimension, day: string) =>
   JSON.stringify([tenant, by, day]);
 
@@ -60,56 +67,70 @@ export function blockKey(topic: string, partition: number, block: number): strin
   return `${topic.replaceAll('.', '%2E')}~${partition}~${block}`;
 }
 
-/** Cell counts keyed by `JSON [rollup id, minute]`. */
+/**
+ * A value as a field name: never empty, no '.', no leading '$' (which field paths refuse), and
+ * reversible ('%' escapes). null, for an event without the attribute, is `n`.
+ */
+export function valueKey(value: string | null): string {
+  if (value === null) return 'n';
+  return `v${value.replaceAll('%', '%25').replaceAll('.', '%2E').replaceAll('$', '%24')}`;
+}
+
+export function valueOfKey(key: string): string | null {
+  if (key === 'n') return null;
+  return key.slice(1).replaceAll('%24', '$').replaceAll('%2E', '.').replaceAll('%25', '%');
+}
+
+/** Cell counts keyed by `JSON [rollup id, field]`, the field `counts.<value key>.<minute>`. */
 export type CellCounts = Map<string, number>;
-const cellKey = (rollup: string, minute: string) => JSON.stringify([rollup, minute]);
+const cellKey = (rollup: string, field: string) => JSON.stringify([rollup, field]);
 
-/** Adds one event to `cells` under each dimension; returns the keys it touched. */
-export function countEvent(cells: CellCounts, event: CountedEvent): string[] {
-  const day = event.buckets.day;
-  return ROLLUP_DIMENSIONS.map((by) => {
-    const key = cellKey(rollupId(event.tenant, by, day, event[by] ?? null), event.buckets.minute);
+/** Adds one event to `cells` under each dimension. */
+export function countEvent(cells: CellCounts, event: CountedEvent): void {
+  for (const by of ROLLUP_DIMENSIONS) {
+    const field = `counts.${valueKey(event[by] ?? null)}.${event.buckets.minute}`;
+    const key = cellKey(rollupId(event.tenant, by, event.buckets.hour), field);
     cells.set(key, (cells.get(key) ?? 0) + 1);
-    return key;
-  });
+  }
 }
 
-export function ledgerCells(ledger: RollupLedger | null | undefined): CellCounts {
-  return new Map((ledger?.cells ?? []).map((c) => [cellKey(c.rollup, c.minute), c.count]));
+export function cellsOf(list: NonNullable<RollupLedger['pending']>['cells']): CellCounts {
+  return new Map(list.map((c) => [cellKey(c.rollup, c.field), c.count]));
 }
 
-export function cellList(cells: CellCounts): RollupLedger['cells'] {
+export function cellList(cells: CellCounts): NonNullable<RollupLedger['pending']>['cells'] {
   return [...cells].map(([key, count]) => {
-    const [rollup, minute] = JSON.parse(key) as [string, string];
-    return { rollup, minute, count };
+    const [rollup, field] = JSON.parse(key) as [string, string];
+    return { rollup, field, count };
   });
 }
 
 /**
- * The upserts that put `block`'s counts of `cells` into the rollup documents: $max for the writer
- * (a late or repeated write of a smaller count never lowers a cell), $set for the backfill, which
- * recomputes whole blocks from the stored events.
+ * The conditional upserts that add `cells` to the rollup documents as the counts of `marker` (a
+ * block) up to `through`: a document that already has them (applied[marker] ≥ through) does not
+ * match, and its upsert collides on _id: that duplicate-key answer means "already added".
  */
 export function rollupWrites(
-  block: string,
+  marker: string,
+  through: number,
   cells: CellCounts,
-  mode: '$max' | '$set' = '$max',
 ): AnyBulkWriteOperation<RollupDoc>[] {
   const byDoc = new Map<string, Record<string, number>>();
   for (const [key, count] of cells) {
-    const [rollup, minute] = JSON.parse(key) as [string, string];
+    const [rollup, field] = JSON.parse(key) as [string, string];
     const fields = byDoc.get(rollup) ?? {};
-    fields[`minutes.${minute}.${block}`] = count;
+    fields[field] = count;
     byDoc.set(rollup, fields);
   }
-  return [...byDoc].map(([_id, fields]) => {
-    const [tenant, by, day, value] = JSON.parse(_id) as [string, RollupDimension, string, string | null];
+  return [...byDoc].map(([_id, counts]) => {
+    const [tenant, by, hour] = JSON.parse(_id) as [string, RollupDimension, string];
     return {
       updateOne: {
-        filter: { _id },
+        filter: { _id, [`applied.${marker}`]: { $not: { $gte: through } } },
         update: {
-          $setOnInsert: { slice: rollupSlice(tenant, by, day), tenant, by, day, value },
-          [mode]: fields,
+          $setOnInsert: { slice: rollupSlice(tenant, by, hour.slice(0, 10)), tenant, by, hour },
+          $inc: counts,
+          $set: { [`applied.${marker}`]: through },
         },
         upsert: true,
       },
@@ -190,11 +211,14 @@ export async function readRollups(
         ),
     );
     for (const doc of docs.flat()) {
-      for (const [minute, blocks] of Object.entries(doc.minutes ?? {})) {
-        // Labels of one format compare as times.
-        if (minute < first || minute >= end) continue;
-        const count = Object.values(blocks).reduce((sum, n) => sum + n, 0);
-        if (count > 0) rows.push({ minute, value: doc.value ?? null, count });
+      // Hours wholly outside the range (its first and last day) are skipped unread.
+      if (doc.hour < first.slice(0, 14) || doc.hour >= end) continue;
+      for (const [key, minutes] of Object.entries(doc.counts ?? {})) {
+        const value = valueOfKey(key);
+        for (const [minute, count] of Object.entries(minutes)) {
+          // Labels of one format compare as times.
+          if (minute >= first && minute < end && count > 0) rows.push({ minute, value, count });
+        }
       }
     }
   }

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import {
   buildService,
+  bulkWriteInChunks,
   type Checkpoint,
   type CloudEvent,
   checkpointId,
@@ -119,19 +121,21 @@ export async function seed(store: Store, docs: StoredEvent[]): Promise<void> {
     await store.write.collection<StoredEvent>(STORE.collections.events).insertMany(docs.slice(i, i + 500));
   }
   const rollups = store.write.collection<RollupDoc>(STORE.collections.rollups);
-  let lastRollup: RollupDoc['_id'] | undefined;
+  let last: { _id: string; marker: string } | undefined;
   for (const [block, count] of await countByBlock(docs)) {
-    const writes = rollupWrites(block, count.cells, '$set');
-    await rollups.bulkWrite(writes);
-    const last = writes[writes.length - 1];
-    if (last && 'updateOne' in last) lastRollup = String(last.updateOne.filter._id);
+    // A marker of this call's own: another seed of the same block adds its counts too.
+    const marker = `${block}~seed-${randomUUID()}`;
+    const writes = rollupWrites(marker, 0, count.cells);
+    await bulkWriteInChunks(rollups, writes);
+    const write = writes[writes.length - 1];
+    if (write && 'updateOne' in write) last = { _id: String(write.updateOne.filter._id), marker };
   }
   // The standby applies the primary's writes in order: the last one visible means all are.
   await waitFor(
     async () =>
       (await store.read
         .collection<RollupDoc>(STORE.collections.rollups)
-        .countDocuments({ _id: lastRollup })) === 1,
+        .countDocuments({ _id: last?._id, [`applied.${last?.marker}`]: 0 })) === 1,
     {
       what: 'rollups replicated',
       timeoutMs: 30_000,

@@ -1,23 +1,24 @@
 /**
  * One-off: rollups for the events stored before the writer kept them (`npm run rollups:backfill`).
- * Recomputes every block that holds stored events from those events and writes its counts and
- * ledger absolutely, so running it twice gives the same rollups. Run it with the writers stopped:
- * a writer counting a block while it is rewritten could have its newest counts overwritten.
+ * Per block, the stored events up to their partition's checkpoint that no writer counted: all of
+ * them in a block without a ledger, those before the writer's first counted offset (`from`) in a
+ * block with one. They are added with the same conditional writes as the writer's, under a marker
+ * of their own, so a second run adds nothing. Run it with the writers stopped, so no block gets
+ * its first ledger while it runs.
  */
 import {
+  blockKey,
   type Checkpoint,
-  cellList,
   checkpointId,
   countByBlock,
   createWriteClient,
   type PositionedEvent,
   ROLLUP_BLOCK_OFFSETS,
-  type RollupDoc,
   type RollupLedger,
-  rollupWrites,
   STORE,
 } from '@splitstream/shared';
-import type { AnyBulkWriteOperation, Db } from 'mongodb';
+import type { Db } from 'mongodb';
+import { MongoRollupStore } from './adapters/mongo-rollup-store';
 import { loadWriterConfig } from './config';
 
 export interface BackfillSummary {
@@ -37,8 +38,12 @@ export async function backfillRollups(
       Number(c.offset),
     ]),
   );
-  const checkpointOf = (topic: string, partition: number) =>
-    checkpoints.get(checkpointId(topic, partition)) ?? -1;
+  const ledgers = new Map(
+    (await db.collection<RollupLedger>(STORE.collections.rollupLedger).find(ofTopics).toArray()).map((l) => [
+      l._id,
+      l,
+    ]),
+  );
   let events = 0;
   const stored = db.collection<PositionedEvent>(STORE.collections.events).find(ofTopics, {
     projection: {
@@ -55,33 +60,37 @@ export async function backfillRollups(
   const blocks = await countByBlock(
     (async function* () {
       for await (const event of stored) {
+        const offset = Number(event.offset);
         // Past its partition's checkpoint an event is redelivered to the writer, which counts it then.
-        if (Number(event.offset) > checkpointOf(event.topic, event.partition)) continue;
+        if (offset > (checkpoints.get(checkpointId(event.topic, event.partition)) ?? -1)) continue;
+        const ledger = ledgers.get(
+          blockKey(event.topic, event.partition, Math.floor(offset / ROLLUP_BLOCK_OFFSETS)),
+        );
+        if (ledger && offset >= ledger.from) continue;
         events += 1;
         yield event;
       }
     })(),
   );
-  const ledgers: AnyBulkWriteOperation<RollupLedger>[] = [];
-  for (const [key, count] of blocks) {
-    const blockEnd = (count.block + 1) * ROLLUP_BLOCK_OFFSETS - 1;
-    const through = Math.min(blockEnd, checkpointOf(count.topic, count.partition));
-    const writes = rollupWrites(key, count.cells, '$set');
-    for (let i = 0; i < writes.length; i += 500)
-      await db
-        .collection<RollupDoc>(STORE.collections.rollups)
-        .bulkWrite(writes.slice(i, i + 500), { ordered: false });
-    const { topic, partition, block, cells } = count;
-    ledgers.push({
-      replaceOne: {
-        filter: { _id: key },
-        replacement: { topic, partition, block, through, cells: cellList(cells) },
-        upsert: true,
-      },
+  const rollups = new MongoRollupStore(db);
+  for (const [key, { topic, partition, block, cells }] of blocks) {
+    const ledger = ledgers.get(key);
+    if (ledger) {
+      await rollups.applyCells(`${key}~backfill`, ledger.from - 1, cells);
+      continue;
+    }
+    const checkpoint = checkpoints.get(checkpointId(topic, partition)) ?? -1;
+    const through = Math.min((block + 1) * ROLLUP_BLOCK_OFFSETS - 1, checkpoint);
+    await rollups.applyCells(key, through, cells);
+    await rollups.saveLedger({
+      _id: key,
+      topic,
+      partition,
+      block,
+      from: block * ROLLUP_BLOCK_OFFSETS,
+      through,
     });
   }
-  for (let i = 0; i < ledgers.length; i += 100)
-    await db.collection<RollupLedger>(STORE.collections.rollupLedger).bulkWrite(ledgers.slice(i, i + 100));
   return { blocks: blocks.size, events };
 }
 

@@ -1,4 +1,5 @@
 import {
+  bulkWriteInChunks,
   type DeadLetterRecord,
   deadLetterFilter,
   deadLetterSort,
@@ -53,7 +54,7 @@ export class MongoDeadLetters implements DeadLetterSource {
         },
       },
     }));
-    await this.collection.bulkWrite(operations, { ordered: false });
+    await bulkWriteInChunks(this.collection, operations, { ordered: false });
   }
 }
 

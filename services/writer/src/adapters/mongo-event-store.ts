@@ -1,4 +1,5 @@
 import {
+  bulkWriteInChunks,
   type Checkpoint,
   checkpointId,
   classifyServerAnswer,
@@ -42,7 +43,8 @@ export class MongoEventStore implements EventStore, Omit<HeartbeatPorts, 'endOff
 
   async markApplied(topic: string, partitions: number[], asOf: Date): Promise<void> {
     try {
-      await this.checkpoints().bulkWrite(
+      await bulkWriteInChunks(
+        this.checkpoints(),
         partitions.map((partition) => ({
           updateOne: {
             filter: { _id: checkpointId(topic, partition) },

@@ -6,10 +6,10 @@ import {
   rollupWrites,
   STORE,
   type StoredEvent,
+  UPDATES_PER_COMMAND,
 } from '@splitstream/shared';
-import type { Db } from 'mongodb';
+import { type AnyBulkWriteOperation, type Collection, type Db, MongoBulkWriteError } from 'mongodb';
 import type { RollupStore, StoredPosition } from '../domain/ports';
-import { StoreUnknownError } from '../errors';
 import { classifyStoreError } from './store-errors';
 
 /** The rollups and ledgers on the primary. */
@@ -44,37 +44,29 @@ export class MongoRollupStore implements RollupStore {
     }
   }
 
-  async saveBlock(ledger: RollupLedger, changed: CellCounts): Promise<void> {
-    await this.raiseCells(ledger._id, changed);
-    const { _id, ...fields } = ledger;
-    try {
-      // Forward only: a writer that lost the partition and still finishes a batch cannot move it back.
-      await this.ledgers().updateOne(
-        { _id, through: { $lt: ledger.through } },
-        { $set: fields },
-        { upsert: true },
-      );
-    } catch (error) {
-      // The upsert of a ledger already further along collides with it: nothing to do.
-      if (isDuplicateKey(error)) return;
-      throw classifyStoreError(error);
+  async applyCells(marker: string, through: number, cells: CellCounts): Promise<void> {
+    const writes = rollupWrites(marker, through, cells);
+    const rollups = this.db.collection<RollupDoc>(STORE.collections.rollups);
+    for (let i = 0; i < writes.length; i += UPDATES_PER_COMMAND) {
+      const chunk = writes.slice(i, i + UPDATES_PER_COMMAND);
+      try {
+        await rollups.bulkWrite(chunk, { ordered: false });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw classifyStoreError(error);
+        // The local store stops an update command at its first error: each one again, alone.
+        for (const write of chunk) await applyOne(rollups, write);
+      }
     }
   }
 
-  private async raiseCells(block: string, changed: CellCounts): Promise<void> {
-    const writes = rollupWrites(block, changed);
-    if (writes.length === 0) return;
-    const rollups = this.db.collection<RollupDoc>(STORE.collections.rollups);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await rollups.bulkWrite(writes, { ordered: false });
-        return;
-      } catch (error) {
-        // Two partitions creating the same rollup document at once: the loser's upsert collides,
-        // and the same write again updates the document the winner created. $max makes it harmless.
-        if (!isDuplicateKey(error)) throw classifyStoreError(error);
-        if (attempt === 3) throw new StoreUnknownError('rollup upserts keep colliding', { cause: error });
-      }
+  async saveLedger(ledger: RollupLedger): Promise<void> {
+    const { _id, ...fields } = ledger;
+    try {
+      // Never back: a writer that lost the partition and still finishes a batch cannot undo counts.
+      await this.ledgers().replaceOne({ _id, through: { $lte: ledger.through } }, fields, { upsert: true });
+    } catch (error) {
+      // The upsert of a ledger already further along collides with it: nothing to do.
+      if (!isDuplicateKey(error)) throw classifyStoreError(error);
     }
   }
 
@@ -83,9 +75,29 @@ export class MongoRollupStore implements RollupStore {
   }
 }
 
+/**
+ * A duplicate key is a document that has these counts already, or one another partition created
+ * between our filter and our insert: sent again, the second kind takes the update and the first
+ * collides again, which is then final.
+ */
+async function applyOne(
+  rollups: Collection<RollupDoc>,
+  write: AnyBulkWriteOperation<RollupDoc>,
+): Promise<void> {
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    try {
+      await rollups.bulkWrite([write]);
+      return;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw classifyStoreError(error);
+    }
+  }
+}
+
+/** Refused for duplicate keys only. */
 function isDuplicateKey(error: unknown): boolean {
   if ((error as { code?: unknown }).code === DUPLICATE_KEY) return true;
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  return list.length > 0 && list.every((e: { code?: unknown }) => e.code === DUPLICATE_KEY);
+  if (!(error instanceof MongoBulkWriteError)) return false;
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
 }

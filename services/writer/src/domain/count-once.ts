@@ -1,4 +1,4 @@
-import { blockKey, blockOf, type CellCounts, cellList, countEvent, ledgerCells } from '@splitstream/shared';
+import { blockKey, blockOf, type CellCounts, cellList, cellsOf, countEvent } from '@splitstream/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { StoreRejectedError } from '../errors';
 import type { Entry, WriteOutcome } from './isolate';
@@ -7,6 +7,8 @@ import { retrying } from './retry';
 
 /** One block's part of a micro-batch. */
 interface BlockPart {
+  /** First and last offsets of the micro-batch in this block. */
+  from: number;
   through: number;
   inserted: Entry[];
   duplicates: Entry[];
@@ -14,7 +16,7 @@ interface BlockPart {
 
 /**
  * Counts the micro-batch's stored events in the rollups, exactly once (see rollups.ts in shared):
- * per block, only offsets past the ledger's `through`, and of those only events whose stored copy
+ * per block, only offsets past what its ledger has counted, and of those only events whose stored copy
  * is this message's own: written now, or found stored with this message's position (an earlier
  * delivery that stopped before its counts). A copy stored by another message (a client retry, a
  * replayed event already stored) never counts here; it counted where it was stored.
@@ -29,7 +31,7 @@ export async function countOnce(
     const block = blockOf(offset);
     let part = parts.get(block);
     if (!part) {
-      part = { through: -1, inserted: [], duplicates: [] };
+      part = { from: Number(offset), through: -1, inserted: [], duplicates: [] };
       parts.set(block, part);
     }
     return part;
@@ -60,8 +62,17 @@ export async function countOnce(
 async function countBlock({ topic, partition, deps }: BatchScope, block: number, part: BlockPart) {
   const key = blockKey(topic, partition, block);
   const ledger = await deps.rollups.ledger(key);
-  const counted = ledger?.through ?? -1;
-  if (part.through <= counted) return;
+  const base = { _id: key, topic, partition, block, from: ledger?.from ?? part.from };
+  let counted = ledger?.through ?? -1;
+  if (ledger?.pending) {
+    // An earlier delivery stopped between its ledger and its counts: finish its counts first.
+    await deps.rollups.applyCells(key, ledger.pending.through, cellsOf(ledger.pending.cells));
+    counted = ledger.pending.through;
+  }
+  if (part.through <= counted) {
+    if (ledger?.pending) await deps.rollups.saveLedger({ ...base, through: counted });
+    return;
+  }
   const fresh = (entry: Entry) => Number(entry.message.offset) > counted;
 
   const found = part.duplicates.filter(fresh);
@@ -76,13 +87,15 @@ async function countBlock({ topic, partition, deps }: BatchScope, block: number,
     );
   });
 
-  const cells = ledgerCells(ledger);
-  const changed: CellCounts = new Map();
-  for (const entry of [...part.inserted.filter(fresh), ...own]) {
-    for (const cell of countEvent(cells, entry.doc)) changed.set(cell, cells.get(cell) ?? 0);
+  const cells: CellCounts = new Map();
+  for (const entry of [...part.inserted.filter(fresh), ...own]) countEvent(cells, entry.doc);
+  if (cells.size > 0) {
+    await deps.rollups.saveLedger({
+      ...base,
+      through: counted,
+      pending: { through: part.through, cells: cellList(cells) },
+    });
+    await deps.rollups.applyCells(key, part.through, cells);
   }
-  await deps.rollups.saveBlock(
-    { _id: key, topic, partition, block, through: part.through, cells: cellList(cells) },
-    changed,
-  );
+  await deps.rollups.saveLedger({ ...base, through: part.through });
 }

@@ -33,8 +33,10 @@ export interface RollupStore {
   ledger(blockKey: string): Promise<RollupLedger | null>;
   /** The positions of the stored copies of these identities (absent when none is stored). */
   storedPositions(ids: string[]): Promise<Map<string, StoredPosition>>;
-  /** Raises the block's cells in the rollups, then moves its ledger forward (never back). */
-  saveBlock(ledger: RollupLedger, changed: CellCounts): Promise<void>;
+  /** Adds `cells` to the rollups as `marker`'s counts up to `through`, where they are not already. */
+  applyCells(marker: string, through: number, cells: CellCounts): Promise<void>;
+  /** Writes the block's ledger, unless the stored one is further along. */
+  saveLedger(ledger: RollupLedger): Promise<void>;
 }
 
 /** Where dead letters go (topic and store). Errors are retried; sending twice must be harmless. */

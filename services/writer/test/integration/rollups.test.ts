@@ -28,7 +28,7 @@ import { RecentIds } from '../../src/domain/recent-ids';
 import { BatchAbandonedError } from '../../src/errors';
 import { cleanUp, connectStore } from '../e2e/harness';
 import { batchPayload, cloudEvent, eventMessage, RECEIVED_AT } from '../support';
-import { setup } from '../unit/batch-fakes';
+import { firstHalfOfDocuments, setup } from '../unit/batch-fakes';
 
 const RANGE = { since: new Date('2026-11-25T22:00:00Z'), until: new Date('2026-11-26T02:00:00Z') };
 
@@ -58,16 +58,15 @@ describe('rollups against the real store', () => {
     setup({ store: new MongoEventStore(db), rollups, recent: new RecentIds(10_000), microBatchSize: 64 })
       .deps;
 
-  /** A writer that dies after raising some cells and before moving the ledger: events stored, counts half done. */
+  /** A writer that dies after adding half its counts (its ledger pending): events stored, counts half done. */
   const dyingWriter = () => {
     const real = new MongoRollupStore(db);
     return writer({
       ledger: (key) => real.ledger(key),
       storedPositions: (ids) => real.storedPositions(ids),
-      saveBlock: async (ledger: RollupLedger, changed) => {
-        const half = new Map([...changed].slice(0, Math.ceil(changed.size / 2)));
-        if (half.size > 0)
-          await db.collection<RollupDoc>(STORE.collections.rollups).bulkWrite(rollupWrites(ledger._id, half));
+      saveLedger: (ledger) => real.saveLedger(ledger),
+      applyCells: async (marker, through, cells) => {
+        await real.applyCells(marker, through, firstHalfOfDocuments(cells));
         throw new BatchAbandonedError('killed between the events and the counts');
       },
     });
@@ -207,14 +206,19 @@ describe('rollups against the real store', () => {
       });
     }
 
-    expect(await backfillRollups(db, { topics: [topic] })).toEqual({ blocks: 3, events: 1_700 });
+    const toMessage = (doc: StoredEvent) => eventMessage(Number(doc.offset), tenant, doc.event as CloudEvent);
+    // The upgraded writer has counted the end of partition 1 already (redelivered to it): the backfill adds the rest.
+    await handleBatch(batchPayload(p1.slice(250).map(toMessage), { topic, partition: 1 }).payload, writer());
+    expect(await totalCounted(tenant)).toBe(50);
+
+    expect(await backfillRollups(db, { topics: [topic] })).toEqual({ blocks: 3, events: 1_650 });
     expect(await totalCounted(tenant)).toBe(1_700);
-    await backfillRollups(db, { topics: [topic] });
+    // A second run adds nothing: the blocks it wrote have ledgers now, and the documents refuse
+    // partition 1's first 250 again.
+    expect(await backfillRollups(db, { topics: [topic] })).toEqual({ blocks: 1, events: 250 });
     expect(await totalCounted(tenant)).toBe(1_700);
 
-    const redelivered = p0
-      .slice(1_300)
-      .map((doc) => eventMessage(Number(doc.offset), tenant, doc.event as CloudEvent));
+    const redelivered = p0.slice(1_300).map(toMessage);
     await handleBatch(batchPayload(redelivered, { topic }).payload, writer());
     expect(await totalCounted(tenant)).toBe(1_800);
     await expectRollupsMatchEvents(tenant);

@@ -64,11 +64,13 @@ export class FakeStore implements EventStore {
   }
 }
 
-/** In-memory rollups with the real store's rules: cells only rise, ledgers only move forward. */
+/** In-memory rollups with the real store's rules: counts added once per (block, through), ledgers never back. */
 export class FakeRollups implements RollupStore {
   readonly ledgers = new Map<string, RollupLedger>();
-  /** `${rollup id}\nminutes.${minute}.${block}` → count */
+  /** `${rollup id}\n${minute}` → count */
   readonly cells = new Map<string, number>();
+  /** `${rollup id}\n${marker}` → through */
+  readonly applied = new Map<string, number>();
   failures: Error[] = [];
 
   constructor(private readonly store: FakeStore) {}
@@ -86,19 +88,26 @@ export class FakeRollups implements RollupStore {
     return positions;
   }
 
-  async saveBlock(ledger: RollupLedger, changed: CellCounts) {
+  async applyCells(marker: string, through: number, cells: CellCounts) {
     const failure = this.failures.shift();
     if (failure) throw failure;
-    for (const write of rollupWrites(ledger._id, changed)) {
-      if (!('updateOne' in write)) continue;
-      const fields = (write.updateOne.update as { $max: Record<string, number> }).$max;
-      for (const [path, count] of Object.entries(fields)) {
-        const key = `${String(write.updateOne.filter._id)}\n${path}`;
-        this.cells.set(key, Math.max(this.cells.get(key) ?? 0, count));
-      }
+    for (const [key, count] of cells) {
+      const [rollup, minute] = JSON.parse(key) as [string, string];
+      if ((this.applied.get(`${rollup}\n${marker}`) ?? -1) >= through) continue;
+      this.cells.set(`${rollup}\n${minute}`, (this.cells.get(`${rollup}\n${minute}`) ?? 0) + count);
     }
+    for (const key of cells.keys()) {
+      const [rollup] = JSON.parse(key) as [string];
+      this.applied.set(
+        `${rollup}\n${marker}`,
+        Math.max(this.applied.get(`${rollup}\n${marker}`) ?? -1, through),
+      );
+    }
+  }
+
+  async saveLedger(ledger: RollupLedger) {
     const previous = this.ledgers.get(ledger._id);
-    if (!previous || previous.through < ledger.through) this.ledgers.set(ledger._id, ledger);
+    if (!previous || previous.through <= ledger.through) this.ledgers.set(ledger._id, ledger);
   }
 
   /** Total counted for a tenant and dimension, over every cell. */
@@ -111,6 +120,16 @@ export class FakeRollups implements RollupStore {
     }
     return sum;
   }
+}
+
+/**
+ * The cells of the first half of the rollup documents they touch: what a writer killed halfway
+ * through its counts has added (one document's update is atomic, so a kill falls between documents).
+ */
+export function firstHalfOfDocuments(cells: CellCounts): CellCounts {
+  const docs = [...new Set([...cells.keys()].map((key) => (JSON.parse(key) as [string])[0]))];
+  const kept = new Set(docs.slice(0, Math.ceil(docs.length / 2)));
+  return new Map([...cells].filter(([key]) => kept.has((JSON.parse(key) as [string])[0])));
 }
 
 export class FakeSink {

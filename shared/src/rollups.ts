@@ -17,19 +17,23 @@ export const ROLLUP_DIMENSIONS = Object.freeze(['type', 'source', 'subject'] as 
 export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
 
 /**
- * One (tenant, dimension, UTC hour) with every value (collection `rollups`): a micro-batch adds to a
- * few such documents (one update each) whatever the number of values, and a day is 24 of them.
+ * The counts of one (tenant, dimension) with every value (collection `rollups`), at two grains: per
+ * minute, one document an hour; per hour, one document a day, so an hourly or daily answer over a
+ * day reads one small document. A micro-batch adds to a few documents, whatever the number of values.
  */
+export type RollupGrain = 'minute' | 'hour';
+
 export interface RollupDoc {
-  /** rollupId(tenant, by, hour) */
+  /** rollupId(tenant, by, grain, label) */
   _id: string;
-  /** rollupSlice(tenant, by, day): the one equality a stats read filters on (the local store pushes equality down). */
+  /** rollupSlice(tenant, by, grain, day): the one equality a read filters on (the local store pushes equality down). */
   slice: string;
   tenant: string;
   by: RollupDimension;
-  /** `2026-11-26T10:00Z` */
-  hour: string;
-  /** valueKey(value) → minute label (`2026-11-26T10:15Z`) → count. */
+  grain: RollupGrain;
+  /** The hour (`2026-11-26T10:00Z`) of a minute document, the day (`2026-11-26`) of an hour document. */
+  label: string;
+  /** valueKey(value) → minute or hour label (`2026-11-26T10:15Z`, `2026-11-26T10:00Z`) → count. */
   counts: Record<string, Record<string, number>>;
   /** Block key → the `through` of the last counts added from that block. */
   applied: Record<string, number>;
@@ -53,10 +57,10 @@ export interface RollupLedger {
 /** The fields of a stored event that rollups count by. */
 export type CountedEvent = Pick<StoredEvent, 'tenant' | 'type' | 'source' | 'subject' | 'buckets'>;
 
-export const rollupId = (tenant: string, by: RollupDimension, hour: string) =>
-  JSON.stringify([tenant, by, hour]);
-export const rollupSlice = (tenant: string, by: RollupDimension, day: string) =>
-  JSON.stringify([tenant, by, day]);
+export const rollupId = (tenant: string, by: RollupDimension, grain: RollupGrain, label: string) =>
+  JSON.stringify([tenant, by, grain, label]);
+export const rollupSlice = (tenant: string, by: RollupDimension, grain: RollupGrain, day: string) =>
+  JSON.stringify([tenant, by, grain, day]);
 
 export function blockOf(offset: string | number): number {
   return Math.floor(Number(offset) / ROLLUP_BLOCK_OFFSETS);
@@ -85,12 +89,17 @@ export function valueOfKey(key: string): string | null {
 export type CellCounts = Map<string, number>;
 const cellKey = (rollup: string, field: string) => JSON.stringify([rollup, field]);
 
-/** Adds one event to `cells` under each dimension. */
+/** Adds one event to `cells` under each dimension, at both grains. */
 export function countEvent(cells: CellCounts, event: CountedEvent): void {
+  const { minute, hour, day } = event.buckets;
   for (const by of ROLLUP_DIMENSIONS) {
-    const field = `counts.${valueKey(event[by] ?? null)}.${event.buckets.minute}`;
-    const key = cellKey(rollupId(event.tenant, by, event.buckets.hour), field);
-    cells.set(key, (cells.get(key) ?? 0) + 1);
+    const value = valueKey(event[by] ?? null);
+    for (const key of [
+      cellKey(rollupId(event.tenant, by, 'minute', hour), `counts.${value}.${minute}`),
+      cellKey(rollupId(event.tenant, by, 'hour', day), `counts.${value}.${hour}`),
+    ]) {
+      cells.set(key, (cells.get(key) ?? 0) + 1);
+    }
   }
 }
 
@@ -123,12 +132,18 @@ export function rollupWrites(
     byDoc.set(rollup, fields);
   }
   return [...byDoc].map(([_id, counts]) => {
-    const [tenant, by, hour] = JSON.parse(_id) as [string, RollupDimension, string];
+    const [tenant, by, grain, label] = JSON.parse(_id) as [string, RollupDimension, RollupGrain, string];
     return {
       updateOne: {
         filter: { _id, [`applied.${marker}`]: { $not: { $gte: through } } },
         update: {
-          $setOnInsert: { slice: rollupSlice(tenant, by, hour.slice(0, 10)), tenant, by, hour },
+          $setOnInsert: {
+            slice: rollupSlice(tenant, by, grain, label.slice(0, 10)),
+            tenant,
+            by,
+            grain,
+            label,
+          },
           $inc: counts,
           $set: { [`applied.${marker}`]: through },
         },
@@ -172,6 +187,8 @@ export interface RollupRead {
   since: Date;
   /** Minute-aligned, exclusive. */
   until: Date;
+  /** Hours are enough (an hourly or daily answer): whole hours from the hour grain, the edges by minute. */
+  hourly?: boolean;
 }
 
 /** UTC days touched by [since, until). */
@@ -190,37 +207,67 @@ export function daysOf(since: Date, until: Date): string[] {
 
 /** Days read at once: one query each, so a year by day neither runs serially nor floods the store. */
 const DAYS_IN_FLIGHT = 8;
+const HOUR_MS = 3_600_000;
 
-/** Counts per (minute label, value) over the range, from the rollups: one query per UTC day. */
-export async function readRollups(
-  db: Db,
-  read: RollupRead,
-  maxTimeMS: number,
-): Promise<Array<{ minute: string; value: string | null; count: number }>> {
+export interface RollupRow {
+  /** A minute label, or an hour label for a whole hour (`2026-11-26T10:00Z`). */
+  label: string;
+  value: string | null;
+  count: number;
+}
+
+/**
+ * Counts per (label, value) over the range, from the rollups: one equality query per UTC day, and
+ * for an hourly read, the minute documents of the two hours the range cuts, by _id.
+ */
+export async function readRollups(db: Db, read: RollupRead, maxTimeMS: number): Promise<RollupRow[]> {
   const rollups = db.collection<RollupDoc>(STORE.collections.rollups);
-  const first = timeBuckets(read.since).minute;
-  const end = timeBuckets(read.until).minute;
-  const days = daysOf(read.since, read.until);
-  const rows: Array<{ minute: string; value: string | null; count: number }> = [];
-  for (let i = 0; i < days.length; i += DAYS_IN_FLIGHT) {
-    const docs = await Promise.all(
-      days
-        .slice(i, i + DAYS_IN_FLIGHT)
-        .map((day) =>
-          rollups.find({ slice: rollupSlice(read.tenant, read.by, day) }, { maxTimeMS }).toArray(),
-        ),
-    );
-    for (const doc of docs.flat()) {
-      // Hours wholly outside the range (its first and last day) are skipped unread.
-      if (doc.hour < first.slice(0, 14) || doc.hour >= end) continue;
-      for (const [key, minutes] of Object.entries(doc.counts ?? {})) {
+  const rows: RollupRow[] = [];
+  const take = (docs: RollupDoc[], since: Date, until: Date) => {
+    const first = timeBuckets(since).minute;
+    const end = timeBuckets(until).minute;
+    for (const doc of docs) {
+      for (const [key, labels] of Object.entries(doc.counts ?? {})) {
         const value = valueOfKey(key);
-        for (const [minute, count] of Object.entries(minutes)) {
+        for (const [label, count] of Object.entries(labels)) {
           // Labels of one format compare as times.
-          if (minute >= first && minute < end && count > 0) rows.push({ minute, value, count });
+          if (label >= first && label < end && count > 0) rows.push({ label, value, count });
         }
       }
     }
+  };
+  const bySlice = async (grain: RollupGrain, since: Date, until: Date) => {
+    const days = daysOf(since, until);
+    for (let i = 0; i < days.length; i += DAYS_IN_FLIGHT) {
+      const docs = await Promise.all(
+        days
+          .slice(i, i + DAYS_IN_FLIGHT)
+          .map((day) =>
+            rollups.find({ slice: rollupSlice(read.tenant, read.by, grain, day) }, { maxTimeMS }).toArray(),
+          ),
+      );
+      take(docs.flat(), since, until);
+    }
+  };
+  if (!read.hourly) {
+    await bySlice('minute', read.since, read.until);
+    return rows;
+  }
+  const wholeFrom = new Date(Math.ceil(read.since.getTime() / HOUR_MS) * HOUR_MS);
+  const wholeUntil = new Date(Math.floor(read.until.getTime() / HOUR_MS) * HOUR_MS);
+  if (wholeFrom >= wholeUntil) {
+    await bySlice('minute', read.since, read.until);
+    return rows;
+  }
+  await bySlice('hour', wholeFrom, wholeUntil);
+  for (const [since, until] of [
+    [read.since, wholeFrom],
+    [wholeUntil, read.until],
+  ] as const) {
+    if (since >= until) continue;
+    const hour = timeBuckets(since).hour;
+    const doc = await rollups.findOne({ _id: rollupId(read.tenant, read.by, 'minute', hour) }, { maxTimeMS });
+    if (doc) take([doc], since, until);
   }
   return rows;
 }

@@ -109,6 +109,34 @@ describe('stats', () => {
     expect(body.groups.some((g: { key: string }) => g.key === 'edge')).toBe(by === 'type');
   });
 
+  it.each([
+    'hour',
+    'day',
+  ] as const)('counts per %s over a range that cuts hours, whole hours and the cut ones alike', async (interval) => {
+    const since = SINCE + 30 * 60_000;
+    const until = UNTIL - 15 * 60_000;
+    const res = await suite.server.inject({
+      url: `/v1/stats?by=source&interval=${interval}&since=${new Date(since).toISOString()}&until=${new Date(until).toISOString()}`,
+      headers: principal(tenant, suite.config),
+    });
+    expect(res.statusCode).toBe(200);
+    const counts = new Map<string, number>();
+    for (const doc of docs) {
+      const t = doc.time.getTime();
+      if (t < since || t >= until) continue;
+      const label = timeBuckets(doc.time)[interval];
+      const bucket = label.length === 10 ? `${label}T00:00:00Z` : `${label.slice(0, 16)}:00Z`;
+      const key = `${bucket}|${doc.source}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const answered = new Map(
+      res
+        .json()
+        .groups.map((g: { bucket: string; key: string; count: number }) => [`${g.bucket}|${g.key}`, g.count]),
+    );
+    expect(answered).toEqual(counts);
+  });
+
   it('widens bounds inside a minute to the whole minute, and the answer says so', async () => {
     const iso = (ms: number) => new Date(ms).toISOString();
     const res = await suite.server.inject({

@@ -57,22 +57,22 @@ export function bucketStart(label: string): string {
   return `${label.slice(0, 16)}:00Z`;
 }
 
-/** Bucket label of a minute label at `interval` (`2026-11-26T10:15Z` → `2026-11-26T10:00Z` by hour). */
-function bucketOf(minute: string, interval: Interval): string {
-  if (interval === INTERVALS.minute) return minute;
-  if (interval === INTERVALS.hour) return `${minute.slice(0, 13)}:00Z`;
-  return minute.slice(0, 10);
+/** Bucket label of a minute or hour label at `interval` (`2026-11-26T10:15Z` → `2026-11-26T10:00Z` by hour). */
+function bucketOf(label: string, interval: Interval): string {
+  if (interval === INTERVALS.minute) return label;
+  if (interval === INTERVALS.hour) return `${label.slice(0, 13)}:00Z`;
+  return label.slice(0, 10);
 }
 
-/** Counts from the rollups the writer keeps (one read per UTC day of the range, never raw events). */
+/** Counts from the rollups the writer keeps (per UTC day of the range, a read or two; never raw events). */
 export async function computeStats(
   { db, maxTimeMS }: StoreRead,
   query: StatsQuery,
 ): Promise<{ total: number; groups: StatsGroup[] }> {
-  const rows = await readRollups(db, query, maxTimeMS);
+  const rows = await readRollups(db, { ...query, hourly: query.interval !== INTERVALS.minute }, maxTimeMS);
   const counts = new Map<string, StatsGroup>();
   for (const row of rows) {
-    const bucket = bucketStart(bucketOf(row.minute, query.interval));
+    const bucket = bucketStart(bucketOf(row.label, query.interval));
     const key = JSON.stringify([bucket, row.value]);
     const group = counts.get(key) ?? { bucket, key: row.value, count: 0 };
     group.count += row.count;

@@ -72,26 +72,33 @@ describe('rollups against the real store', () => {
     });
   };
 
-  /** Counts per dimension as "minute|value|count", from the rollups and from the stored events. */
-  const fromRollups = async (tenant: string, by: RollupDimension) =>
-    (await readRollups(db, { tenant, by, ...RANGE }, 10_000))
-      .map((r) => `${r.minute}|${r.value}|${r.count}`)
+  /** Counts per dimension as "label|value|count", from the rollups and from the stored events, per minute or hour. */
+  const fromRollups = async (tenant: string, by: RollupDimension, hourly: boolean) =>
+    (await readRollups(db, { tenant, by, ...RANGE, hourly }, 10_000))
+      .map((r) => `${r.label}|${r.value}|${r.count}`)
       .sort();
-  const fromEvents = async (tenant: string, by: RollupDimension) =>
+  const fromEvents = async (tenant: string, by: RollupDimension, hourly: boolean) =>
     (
       await db
         .collection<StoredEvent>(STORE.collections.events)
-        .aggregate<{ _id: { minute: string; value?: string | null }; count: number }>([
+        .aggregate<{ _id: { label: string; value?: string | null }; count: number }>([
           { $match: { tenant } },
-          { $group: { _id: { minute: '$buckets.minute', value: `$${by}` }, count: { $sum: 1 } } },
+          {
+            $group: {
+              _id: { label: hourly ? '$buckets.hour' : '$buckets.minute', value: `$${by}` },
+              count: { $sum: 1 },
+            },
+          },
         ])
         .toArray()
     )
-      .map((g) => `${g._id.minute}|${g._id.value ?? null}|${g.count}`)
+      .map((g) => `${g._id.label}|${g._id.value ?? null}|${g.count}`)
       .sort();
   const expectRollupsMatchEvents = async (tenant: string) => {
-    for (const by of ROLLUP_DIMENSIONS)
-      expect(await fromRollups(tenant, by)).toEqual(await fromEvents(tenant, by));
+    for (const by of ROLLUP_DIMENSIONS) {
+      for (const hourly of [false, true])
+        expect(await fromRollups(tenant, by, hourly)).toEqual(await fromEvents(tenant, by, hourly));
+    }
   };
   const totalCounted = async (tenant: string) =>
     (await readRollups(db, { tenant, by: 'type', ...RANGE }, 10_000)).reduce((sum, r) => sum + r.count, 0);

@@ -2,6 +2,7 @@
 import {
   type CellCounts,
   type Checkpoint,
+  type RollupGrain,
   type RollupLedger,
   rollupWrites,
   type StoredEvent,
@@ -110,13 +111,13 @@ export class FakeRollups implements RollupStore {
     if (!previous || previous.through <= ledger.through) this.ledgers.set(ledger._id, ledger);
   }
 
-  /** Total counted for a tenant and dimension, over every cell. */
-  total(tenant: string, by: 'type' | 'source' | 'subject'): number {
+  /** Total counted for a tenant and dimension at `grain`, over every cell. */
+  total(tenant: string, by: 'type' | 'source' | 'subject', grain: RollupGrain = 'minute'): number {
     let sum = 0;
     for (const [key, count] of this.cells) {
       const [rollup] = key.split('\n');
-      const [t, b] = JSON.parse(rollup ?? '[]') as [string, string];
-      if (t === tenant && b === by) sum += count;
+      const [t, b, g] = JSON.parse(rollup ?? '[]') as [string, string, RollupGrain];
+      if (t === tenant && b === by && g === grain) sum += count;
     }
     return sum;
   }

@@ -7,7 +7,8 @@ import { type StoredEvent, timeBuckets } from './stored-event';
  * transactions (the local store has none). Each Kafka partition is cut into blocks of offsets; a
  * block's ledger says up to which offset it has counted. A micro-batch's counts for a block are
  * first written into the ledger as pending, then added to the rollup documents, each addition
- * conditional on the document not holding that (block, through) already, then the ledger moves.
+ * conditional on the document not holding the partition's counts up to that offset already, then
+ * the ledger moves.
  * A delivery that stops anywhere leaves the ledger pending: the next one adds the same counts
  * again, which the documents that have them refuse, and an event counts only in the block of the
  * message whose copy the store holds.
@@ -35,7 +36,10 @@ export interface RollupDoc {
   label: string;
   /** valueKey(value) → minute or hour label (`2026-11-26T10:15Z`, `2026-11-26T10:00Z`) → count. */
   counts: Record<string, Record<string, number>>;
-  /** Block key → the `through` of the last counts added from that block. */
+  /**
+   * Partition key → the offset (`through`) of the last counts added from that partition: offsets
+   * only grow, so one entry per partition says what the document has, whatever the block.
+   */
   applied: Record<string, number>;
 }
 
@@ -67,8 +71,12 @@ export function blockOf(offset: string | number): number {
 }
 
 /** A field name (no '.', which Kafka allows in topic names and field paths do not; '~' it refuses). */
+export function partitionMarker(topic: string, partition: number): string {
+  return `${topic.replaceAll('.', '%2E')}~${partition}`;
+}
+
 export function blockKey(topic: string, partition: number, block: number): string {
-  return `${topic.replaceAll('.', '%2E')}~${partition}~${block}`;
+  return `${partitionMarker(topic, partition)}~${block}`;
 }
 
 /**
@@ -116,7 +124,7 @@ export function cellList(cells: CellCounts): NonNullable<RollupLedger['pending']
 
 /**
  * The conditional upserts that add `cells` to the rollup documents as the counts of `marker` (a
- * block) up to `through`: a document that already has them (applied[marker] ≥ through) does not
+ * partition) up to offset `through`: a document that already has them (applied[marker] ≥ through) does not
  * match, and its upsert collides on _id: that duplicate-key answer means "already added".
  */
 export function rollupWrites(

@@ -13,6 +13,7 @@ import {
   countByBlock,
   createWriteClient,
   type PositionedEvent,
+  partitionMarker,
   ROLLUP_BLOCK_OFFSETS,
   type RollupLedger,
   STORE,
@@ -73,15 +74,20 @@ export async function backfillRollups(
     })(),
   );
   const rollups = new MongoRollupStore(db);
-  for (const [key, { topic, partition, block, cells }] of blocks) {
+  // In offset order per partition, under a marker of the backfill's own: offsets only grow under one.
+  const ordered = [...blocks].sort(
+    ([, a], [, b]) => a.topic.localeCompare(b.topic) || a.partition - b.partition || a.block - b.block,
+  );
+  for (const [key, { topic, partition, block, cells }] of ordered) {
+    const marker = `${partitionMarker(topic, partition)}~backfill`;
     const ledger = ledgers.get(key);
     if (ledger) {
-      await rollups.applyCells(`${key}~backfill`, ledger.from - 1, cells);
+      await rollups.applyCells(marker, ledger.from - 1, cells);
       continue;
     }
     const checkpoint = checkpoints.get(checkpointId(topic, partition)) ?? -1;
     const through = Math.min((block + 1) * ROLLUP_BLOCK_OFFSETS - 1, checkpoint);
-    await rollups.applyCells(key, through, cells);
+    await rollups.applyCells(marker, through, cells);
     await rollups.saveLedger({
       _id: key,
       topic,

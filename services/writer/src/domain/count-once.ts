@@ -1,4 +1,12 @@
-import { blockKey, blockOf, type CellCounts, cellList, cellsOf, countEvent } from '@splitstream/shared';
+import {
+  blockKey,
+  blockOf,
+  type CellCounts,
+  cellList,
+  cellsOf,
+  countEvent,
+  partitionMarker,
+} from '@splitstream/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { StoreRejectedError } from '../errors';
 import type { Entry, WriteOutcome } from './isolate';
@@ -61,12 +69,13 @@ export async function countOnce(
 
 async function countBlock({ topic, partition, deps }: BatchScope, block: number, part: BlockPart) {
   const key = blockKey(topic, partition, block);
+  const marker = partitionMarker(topic, partition);
   const ledger = await deps.rollups.ledger(key);
   const base = { _id: key, topic, partition, block, from: ledger?.from ?? part.from };
   let counted = ledger?.through ?? -1;
   if (ledger?.pending) {
     // An earlier delivery stopped between its ledger and its counts: finish its counts first.
-    await deps.rollups.applyCells(key, ledger.pending.through, cellsOf(ledger.pending.cells));
+    await deps.rollups.applyCells(marker, ledger.pending.through, cellsOf(ledger.pending.cells));
     counted = ledger.pending.through;
   }
   if (part.through <= counted) {
@@ -95,7 +104,7 @@ async function countBlock({ topic, partition, deps }: BatchScope, block: number,
       through: counted,
       pending: { through: part.through, cells: cellList(cells) },
     });
-    await deps.rollups.applyCells(key, part.through, cells);
+    await deps.rollups.applyCells(marker, part.through, cells);
   }
   await deps.rollups.saveLedger({ ...base, through: part.through });
 }

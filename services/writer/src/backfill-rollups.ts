@@ -8,6 +8,7 @@
  */
 import {
   blockKey,
+  blockOf,
   type Checkpoint,
   checkpointId,
   countByBlock,
@@ -65,7 +66,7 @@ export async function backfillRollups(
         // Past its partition's checkpoint an event is redelivered to the writer, which counts it then.
         if (offset > (checkpoints.get(checkpointId(event.topic, event.partition)) ?? -1)) continue;
         const ledger = ledgers.get(
-          blockKey(event.topic, event.partition, Math.floor(offset / ROLLUP_BLOCK_OFFSETS)),
+          blockKey(event.topic, event.partition, blockOf(offset)),
         );
         if (ledger && offset >= ledger.from) continue;
         events += 1;

@@ -32,6 +32,11 @@ describe('store primary endpoint unavailable', () => {
 
     await suite.produce(topic, tenant, all.slice(0, 500));
     await suite.waitForStored(tenant, 500);
+    // Stored is not done: counts, checkpoint and commit follow. Cut only once the group has
+    // committed all 500, as Kafka reports it, or the cut lands inside that batch.
+    await waitFor(async () => (await suite.groupLag(groupId, topic)) === 0, {
+      what: 'the first 500 committed',
+    });
 
     await proxy.cut();
     const cutAt = Date.now();

@@ -71,8 +71,10 @@ export async function ensureStoreLayout(db: Db): Promise<boolean> {
  * Updates per command. FerretDB v1 holds a PostgreSQL connection for each update of a command until
  * the command ends: one with more updates than its pool (infra: pool_max_conns=40) waits for itself
  * forever, and a few large ones at once starve each other (measured: 39 updates answer, 50 never).
+ * Small enough that every writer partition in flight (two writers of three each) and a replay
+ * together stay far below the pool.
  */
-export const UPDATES_PER_COMMAND = 8;
+export const UPDATES_PER_COMMAND = 4;
 
 /** bulkWrite in commands of UPDATES_PER_COMMAND operations, one after another. */
 export async function bulkWriteInChunks<T extends Document>(

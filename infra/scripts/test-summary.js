@@ -1,4 +1,5 @@
-// Adds up every package's jest results into one closing line: "N passed, N failed, N skipped".
+// Adds up every package's jest results into one closing line: "N passed, N failed, N skipped",
+// after a line per failed test (file, name, the gist of the failure): the tail of a CI log says which.
 const { readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { workspaces } = require('../../package.json');
@@ -15,6 +16,19 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
+const failures = [];
+// The first two lines that say something (jest's colour codes and headings dropped).
+const gist = (messages) =>
+  (messages ?? [])
+    .join('\n')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: jest colours its messages
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('●'))
+    .slice(0, 2)
+    .join(' / ')
+    .slice(0, 400);
 const hasTests = (dir) => {
   const pkg = join(root, dir, 'package.json');
   return existsSync(pkg) && require(pkg).scripts?.test;
@@ -32,7 +46,18 @@ for (const [name, path] of files) {
   passed += results.numPassedTests;
   failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
   skipped += results.numPendingTests + results.numTodoTests;
+  for (const suite of results.testResults) {
+    const where = suite.name.slice(root.length + 1);
+    // A suite that could not run (or whose hooks failed) has a message of its own.
+    if (suite.status === 'failed' && suite.assertionResults.every((a) => a.status !== 'failed')) {
+      failures.push(`${where}: ${gist([suite.message])}`);
+    }
+    for (const a of suite.assertionResults) {
+      if (a.status === 'failed') failures.push(`${where}: ${a.fullName}: ${gist(a.failureMessages)}`);
+    }
+  }
 }
+for (const failure of failures) console.log(`FAILED ${failure}`);
 if (missing.length > 0) console.log(`no test results from: ${missing.join(', ')}`);
 console.log(`${passed} passed, ${failed + missing.length} failed, ${skipped} skipped`);
 process.exit(failed + missing.length > 0 ? 1 : 0);

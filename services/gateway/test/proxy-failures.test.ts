@@ -102,6 +102,67 @@ describe('gateway failure handling (upstream processes killed)', () => {
     }
   });
 
+  it('reads a small answer whole: one cut midway is a 502 for a write, replayed elsewhere for a read', async () => {
+    const [wa, ra, rb] = (await Promise.all(['cut-w', 'cut-ra', 'cut-rb'].map((n) => startEcho(n)))) as [
+      ChildService,
+      ChildService,
+      ChildService,
+    ];
+    echoes.push(wa, ra, rb);
+    const gateway = await startGateway({
+      API_KEYS: json,
+      INGEST_UPSTREAMS: wa.url,
+      QUERY_UPSTREAMS: `${ra.url},${rb.url}`,
+    });
+    try {
+      // Nothing of the broken answer reaches the client: it gets a whole problem instead.
+      const post = await request(`${gateway.url}/v1/events?partialBody=cut`, {
+        method: 'POST',
+        headers: { ...bearer(keys.readWrite), 'content-type': 'application/json' },
+        body: '{"n":1}',
+      });
+      expect(post.statusCode).toBe(502);
+      expect(post.headers['content-type']).toContain('application/problem+json');
+      expect(await post.body.json()).toMatchObject({ status: 502, title: 'Bad Gateway' });
+      expect(await metricValue(gateway.url, 'gateway_upstream_retries_total', {})).toBe(0);
+
+      // The read is cut on cut-ra only: whichever instance it reaches first, cut-rb answers it whole.
+      for (let i = 0; i < 2; i++) {
+        const get = await request(`${gateway.url}/v1/events?partialBody=cut&on=cut-ra`, {
+          headers: bearer(keys.readWrite),
+        });
+        expect(get.statusCode).toBe(200);
+        expect(((await get.body.json()) as Echo).instance).toBe('cut-rb');
+      }
+      expect(await metricValue(gateway.url, 'gateway_upstream_retries_total', {})).toBeGreaterThanOrEqual(1);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('answers 504 when a small answer stalls midway past the body timeout', async () => {
+    const echo = await startEcho('stall');
+    echoes.push(echo);
+    const gateway = await startGateway({
+      API_KEYS: json,
+      UPSTREAM_BODY_TIMEOUT_MS: '300',
+      INGEST_UPSTREAMS: echo.url,
+      QUERY_UPSTREAMS: echo.url,
+    });
+    try {
+      const started = Date.now();
+      const response = await request(`${gateway.url}/v1/events?partialBody=stall`, {
+        headers: bearer(keys.readOnly),
+      });
+      expect(response.statusCode).toBe(504);
+      expect(response.headers['content-type']).toContain('application/problem+json');
+      expect(await response.body.json()).toMatchObject({ status: 504, title: 'Gateway Timeout' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('answers 504 when the instance does not answer in time, without trying another', async () => {
     const [a, b] = await Promise.all(['t-a', 't-b'].map((n) => startEcho(n)));
     echoes.push(a as ChildService, b as ChildService);

@@ -73,11 +73,14 @@ async function fetchDocument(group: UpstreamGroup): Promise<OpenApiDocument> {
     headers: { accept: 'application/json' },
     idempotent: true,
   });
+  const { body } = response;
   if (response.statusCode !== 200) {
-    await response.body.dump();
+    if (!Buffer.isBuffer(body)) await body.dump();
     throw new Error(`GET /openapi.json answered ${response.statusCode}`);
   }
-  const document = (await response.body.json()) as OpenApiDocument;
+  const document = (
+    Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : await body.json()
+  ) as OpenApiDocument;
   if (typeof document?.openapi !== 'string' || !document.openapi.startsWith('3.')) {
     throw new Error('GET /openapi.json is not an OpenAPI 3 document');
   }

@@ -41,9 +41,20 @@ export interface ForwardRequest {
 export interface ForwardResponse {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  /** Whole when small (one write to the client, and a read broken mid-body can be replayed); else streamed. */
+  body: Buffer | Dispatcher.ResponseData['body'];
   instance: string;
 }
+
+/**
+ * Answers declaring at most this length are read whole, then go out in one write with the headers
+ * (socket writes led the profile of a proxied POST). Larger or unsized ones stream through.
+ */
+export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
+
+// No content-length (NaN) is never small.
+const isSmall = (headers: Dispatcher.ResponseData['headers']) =>
+  Number(headers['content-length']) <= WHOLE_BODY_MAX_BYTES;
 
 /** One upstream instance: its connection pool, a separate health-check connection and its state. */
 export class UpstreamInstance {
@@ -181,6 +192,7 @@ export class UpstreamGroup {
       this.options.metrics.pending.dec(labels);
     };
     let response: Dispatcher.ResponseData;
+    let whole: Buffer | undefined;
     try {
       response = await instance.pool.request({
         method: request.method,
@@ -189,6 +201,8 @@ export class UpstreamGroup {
         body: request.body ?? null,
         idempotent: request.idempotent,
       });
+      // A body cut or stalled midway fails here like a request that broke (maybe-sent, timeout).
+      if (isSmall(response.headers)) whole = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
       done();
       const kind = classifyFailure(error);
@@ -200,14 +214,17 @@ export class UpstreamGroup {
     this.options.metrics.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     this.options.metrics.requests.inc({ ...labels, outcome: `${Math.floor(response.statusCode / 100)}xx` });
     instance.consecutiveFailures = 0;
-    // Pending until the body is through: a slow streaming response still occupies the instance.
-    response.body.once('close', done);
-    response.body.once('error', done);
-    response.body.once('end', done);
+    if (whole) done();
+    else {
+      // Pending until the body is through: a slow streaming response still occupies the instance.
+      response.body.once('close', done);
+      response.body.once('error', done);
+      response.body.once('end', done);
+    }
     return {
       statusCode: response.statusCode,
       headers: response.headers,
-      body: response.body,
+      body: whole ?? response.body,
       instance: instance.url,
     };
   }

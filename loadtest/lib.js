@@ -110,8 +110,26 @@ function storedFixture({ tenant, i, topic, source, subjects, body }) {
   });
 }
 
+/**
+ * Removes a tenant's events in slices: the local store refuses a delete of more than 65,535
+ * documents in one command (PostgreSQL's parameter limit).
+ */
+async function deleteTenantEvents(events, tenant) {
+  for (;;) {
+    const ids = (
+      await events
+        .find({ tenant }, { projection: { _id: 1 } })
+        .limit(10_000)
+        .toArray()
+    ).map((doc) => doc._id);
+    if (ids.length === 0) return;
+    await events.deleteMany({ _id: { $in: ids } });
+  }
+}
+
 module.exports = {
   ROOT,
+  deleteTenantEvents,
   freePort,
   startService,
   measure,

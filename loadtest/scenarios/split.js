@@ -22,7 +22,14 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, runScenario, saveResult, startService, storedFixture } = require('../lib');
+const {
+  deleteTenantEvents,
+  measure,
+  runScenario,
+  saveResult,
+  startService,
+  storedFixture,
+} = require('../lib');
 
 const SECONDS = Number(process.env.SPLIT_BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.SPLIT_BENCH_CONNECTIONS ?? 50);
@@ -260,7 +267,7 @@ async function main() {
     });
   } finally {
     for (const service of started.reverse()) await service.stop();
-    await events.deleteMany({ tenant: { $in: [readTenant, writeTenant] } });
+    for (const tenant of [readTenant, writeTenant]) await deleteTenantEvents(events, tenant);
     await primary.db(STORE.database).collection(STORE.collections.checkpoints).deleteMany({ topic });
     await admin.deleteTopics({ topics: [topic, deadLetters] }).catch(() => {});
     await Promise.all([admin.disconnect(), primary.close(), replica.close()]);

@@ -10,7 +10,15 @@ const { randomBytes } = require('node:crypto');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, createReadClient, signPrincipal, timeBuckets } = require('@splitstream/shared');
 const { backfillRollups } = require('../../services/writer/dist/backfill-rollups');
-const { measure, measureLoop, startService, saveResult, runScenario, storedFixture } = require('../lib');
+const {
+  deleteTenantEvents,
+  measure,
+  measureLoop,
+  startService,
+  saveResult,
+  runScenario,
+  storedFixture,
+} = require('../lib');
 
 const SIZES = (process.env.STATS_BENCH_EVENTS ?? '20000,200000').split(',').map(Number);
 const SECONDS = Number(process.env.STATS_BENCH_SECONDS ?? 10);
@@ -125,9 +133,7 @@ async function main() {
   } finally {
     await query.stop();
     for (const { tenant, topic } of cleanups) {
-      // Per partition: the local store refuses a delete of more than 65,535 documents at once.
-      for (const partition of [0, 1, 2, 3, 4, 5])
-        await written.collection(STORE.collections.events).deleteMany({ tenant, partition });
+      await deleteTenantEvents(written.collection(STORE.collections.events), tenant);
       await written.collection(STORE.collections.rollups).deleteMany({ tenant });
       await written.collection(STORE.collections.rollupLedger).deleteMany({ topic });
       await written.collection(STORE.collections.checkpoints).deleteMany({ topic });

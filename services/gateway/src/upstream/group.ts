@@ -50,7 +50,7 @@ export interface ForwardResponse {
  * Answers declaring at most this length are read whole, then go out in one write with the headers
  * (socket writes led the profile of a proxied POST). Larger or unsized ones stream through.
  */
-export const WHOLE_BODY_MAX_BYTES = 64 * 1024;
+const WHOLE_BODY_MAX_BYTES = 64 * 1024;
 
 // No content-length (NaN) is never small.
 const isSmall = (headers: Dispatcher.ResponseData['headers']) =>

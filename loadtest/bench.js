@@ -219,6 +219,14 @@ function report({ ingest, writer, query, stats, gateway, split }) {
         ),
       '',
     );
+    const ceiling = ingest?.ceilings?.bareFastify?.single;
+    if (ceiling && gateway.postEvent) {
+      const via = gateway.postEvent.throughGateway;
+      lines.push(
+        `Single events through the gateway against the bare Fastify ceiling of the ingest section: ${rps(via)} / ${rps(ceiling)} req/s = **${ratio(via.requestsPerSecond, ceiling.requestsPerSecond)}** (target ≥ 0.5×; ${gateway.connections} connections here, ${ceiling.connections} there).`,
+        '',
+      );
+    }
   }
   if (split) {
     const ms = (v) => `${Math.round(v)} ms`;

@@ -20,6 +20,7 @@ const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GATEWAY_BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.GATEWAY_BENCH_CONNECTIONS ?? 50);
 const EVENTS = Number(process.env.GATEWAY_BENCH_EVENTS ?? 500);
+const BATCH = 100;
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const WRITE_URI =
   process.env.MONGO_WRITE_URI ?? 'mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false';
@@ -80,20 +81,22 @@ async function main() {
 
     const auth = (direct) => (direct ? signPrincipal(SECRET, principal) : { authorization: `Bearer ${key}` });
     let seq = 0;
-    const postEvent = (direct) => ({
+    const newEvent = () => ({
+      specversion: '1.0',
+      id: `bench-post-${seq++}`,
+      source: '/bench/gateway',
+      type: 'com.example.bench.posted',
+      subject: `subject-${seq % 50}`,
+      data: { seq, note: 'x'.repeat(200) },
+    });
+    // One event to /v1/events, or a batch of `size` to /v1/events/batch.
+    const postEvents = (direct, size = 0) => ({
       method: 'POST',
-      path: '/v1/events',
+      path: size ? '/v1/events/batch' : '/v1/events',
       setupRequest: (request) => ({
         ...request,
         headers: { 'content-type': 'application/json', ...auth(direct) },
-        body: JSON.stringify({
-          specversion: '1.0',
-          id: `bench-post-${seq++}`,
-          source: '/bench/gateway',
-          type: 'com.example.bench.posted',
-          subject: `subject-${seq % 50}`,
-          data: { seq, note: 'x'.repeat(200) },
-        }),
+        body: JSON.stringify(size ? Array.from({ length: size }, newEvent) : newEvent()),
       }),
     });
     const getById = (direct) => ({
@@ -107,8 +110,12 @@ async function main() {
       );
     const pairs = {
       postEvent: [
-        ['POST /v1/events straight to ingest', ingest.url, postEvent(true)],
-        ['POST /v1/events through the gateway', gateway.url, postEvent(false)],
+        ['POST /v1/events straight to ingest', ingest.url, postEvents(true)],
+        ['POST /v1/events through the gateway', gateway.url, postEvents(false)],
+      ],
+      postBatch: [
+        [`POST /v1/events/batch of ${BATCH} straight to ingest`, ingest.url, postEvents(true, BATCH)],
+        [`POST /v1/events/batch of ${BATCH} through the gateway`, gateway.url, postEvents(false, BATCH)],
       ],
       getById: [
         ['GET /v1/events/{id} straight to query', query.url, getById(true)],
@@ -128,6 +135,7 @@ async function main() {
       log(`${name}: through the gateway`);
       const through = await run(viaTitle, viaUrl, viaRequest);
       result[name] = {
+        ...(name === 'postBatch' ? { eventsPerRequest: BATCH } : {}),
         direct,
         throughGateway: through,
         requestsPerSecondRatio: through.requestsPerSecond / direct.requestsPerSecond,

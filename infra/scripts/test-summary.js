@@ -17,18 +17,23 @@ let failed = 0;
 let skipped = 0;
 const missing = [];
 const failures = [];
-// The first two lines that say something (jest's colour codes and headings dropped).
-const gist = (messages) =>
-  (messages ?? [])
+// The first lines that say something, up to the stack (jest's colour codes and headings dropped):
+// for a deep-equality failure that includes the received value's first lines.
+const gist = (messages) => {
+  const lines = (messages ?? [])
     .join('\n')
     // biome-ignore lint/suspicious/noControlCharactersInRegex: jest colours its messages
     .replace(/\u001b\[[0-9;]*m/g, '')
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('●'))
-    .slice(0, 2)
+    .filter((line) => line !== '' && !line.startsWith('●'));
+  const stack = lines.findIndex((line) => line.startsWith('at '));
+  return lines
+    .slice(0, stack < 0 ? lines.length : stack)
+    .slice(0, 10)
     .join(' / ')
-    .slice(0, 400);
+    .slice(0, 1500);
+};
 const hasTests = (dir) => {
   const pkg = join(root, dir, 'package.json');
   return existsSync(pkg) && require(pkg).scripts?.test;

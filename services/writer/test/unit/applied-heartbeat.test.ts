@@ -4,6 +4,15 @@ import { appliedHeartbeat } from '../../src/plugins/app/applied-heartbeat';
 const map = (entries: Record<number, string>) =>
   new Map(Object.entries(entries).map(([p, o]) => [Number(p), o]));
 
+/** Resolves once `condition` holds, checked every 5 ms; fails the test past 5 s. */
+async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('applied heartbeat', () => {
   it('marks only the partitions whose every offset below the high watermark is stored', () => {
     const stored = map({ 0: '9', 1: '4', 3: '7' });
@@ -66,9 +75,10 @@ describe('applied heartbeat', () => {
       observer: { heartbeat: (outcome) => outcomes.push(outcome) },
     });
     heartbeat.start();
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Conditions, not sleeps: on a loaded machine a 20 ms timer can fire far apart.
+    await until(() => outcomes.filter((o) => o === 'failed').length >= 3);
     failing = false;
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await until(() => outcomes.at(-1) === 'ok');
     await heartbeat.stop();
     const after = outcomes.length;
     await new Promise((resolve) => setTimeout(resolve, 100));

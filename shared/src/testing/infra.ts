@@ -24,7 +24,11 @@ export function uniqueName(prefix: string): string {
 /** Polls until `condition` returns a truthy value, and returns it; fails after `timeoutMs`. */
 export async function waitFor<T>(
   condition: () => Promise<T> | T,
-  { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {},
+  {
+    timeoutMs = 20_000,
+    intervalMs = 50,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -36,7 +40,9 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+      // `what` as a function is read at the deadline (a child's output by then, say).
+      const described = typeof what === 'function' ? what() : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${described}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

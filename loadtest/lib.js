@@ -3,7 +3,10 @@
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
-const { toStoredEvent } = require('@splitstream/shared');
+const { TOPICS, toStoredEvent } = require('@splitstream/shared');
+
+/** Partitions of every bench topic: as the `events` topic. */
+const BENCH_PARTITIONS = TOPICS.events.partitions;
 const { REPO_ROOT: ROOT, SERVICE_SCRIPT, freePort, spawnService } = require('@splitstream/shared/testing');
 
 /** Starts services/<name>/dist/server.js with `env` on a free port; resolves once /readyz answers 200. */
@@ -89,7 +92,7 @@ function runScenario(main) {
 
 /**
  * Fixture event `i` of a read benchmark as the writer stores it: one second apart from 2026-01-01,
- * five types, `subjects` subjects, six partitions, offset `i`; `body` is what follows `time`.
+ * five types, `subjects` subjects, BENCH_PARTITIONS partitions, offset `i`; `body` is what follows `time`.
  */
 function storedFixture({ tenant, i, topic, source, subjects, body }) {
   return toStoredEvent({
@@ -105,21 +108,23 @@ function storedFixture({ tenant, i, topic, source, subjects, body }) {
     },
     receivedAt: new Date(),
     topic,
-    partition: i % 6,
+    partition: i % BENCH_PARTITIONS,
     offset: String(i),
   });
 }
 
 /**
- * Removes a tenant's events one partition of the bench topics (6) at a time: the local store refuses
+ * Removes a tenant's events one partition of the bench topics at a time: the local store refuses
  * a delete of more than 65,535 documents in one command, and pushes down only equality filters (an
  * `_id: {$in}` slice would scan the whole collection each time).
  */
 async function deleteTenantEvents(events, tenant) {
-  for (let partition = 0; partition < 6; partition++) await events.deleteMany({ tenant, partition });
+  for (let partition = 0; partition < BENCH_PARTITIONS; partition++)
+    await events.deleteMany({ tenant, partition });
 }
 
 module.exports = {
+  BENCH_PARTITIONS,
   ROOT,
   deleteTenantEvents,
   freePort,

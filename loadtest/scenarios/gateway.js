@@ -14,7 +14,7 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { measure, startService, saveResult, runScenario, storedFixture } = require('../lib');
+const { BENCH_PARTITIONS, measure, startService, saveResult, runScenario, storedFixture } = require('../lib');
 
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(process.env.GATEWAY_BENCH_WARMUP_SECONDS ?? 2);
@@ -49,7 +49,7 @@ async function main() {
   const started = [];
   try {
     await admin.connect();
-    await createServedTopics(admin, [{ topic, numPartitions: 6 }]);
+    await createServedTopics(admin, [{ topic, numPartitions: BENCH_PARTITIONS }]);
     log(`inserting ${EVENTS} read fixtures for ${tenant}`);
     await events.insertMany(
       Array.from({ length: EVENTS }, (_, i) => fixture(tenant, i, topic)),

@@ -23,6 +23,7 @@ const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, signPrincipal } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
 const {
+  BENCH_PARTITIONS,
   deleteTenantEvents,
   measure,
   runScenario,
@@ -101,7 +102,7 @@ async function main() {
   try {
     await admin.connect();
     await createServedTopics(admin, [
-      { topic, numPartitions: 6 },
+      { topic, numPartitions: BENCH_PARTITIONS },
       { topic: deadLetters, numPartitions: 1 },
     ]);
     log(`inserting ${FIXTURES} read fixtures for ${readTenant}`);

@@ -11,6 +11,7 @@ const { MongoClient } = require('mongodb');
 const { SCOPES, STORE, createReadClient, signPrincipal, timeBuckets } = require('@splitstream/shared');
 const { backfillRollups } = require('../../services/writer/dist/backfill-rollups');
 const {
+  BENCH_PARTITIONS,
   deleteTenantEvents,
   measure,
   measureLoop,
@@ -63,7 +64,7 @@ async function main() {
         await events.insertMany(docs, { ordered: false });
       }
       await written.collection(STORE.collections.checkpoints).insertMany(
-        [0, 1, 2, 3, 4, 5].map((partition) => ({
+        Array.from({ length: BENCH_PARTITIONS }, (_, partition) => ({
           _id: `${topic}/${partition}`,
           topic,
           partition,

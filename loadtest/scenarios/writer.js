@@ -12,11 +12,11 @@ const { Kafka, logLevel } = require('kafkajs');
 const { MongoClient } = require('mongodb');
 const { STORE, toKafkaMessage, toStoredEvent } = require('@splitstream/shared');
 const { createServedTopics } = require('@splitstream/shared/testing');
-const { startService, saveResult, runScenario } = require('../lib');
+const { BENCH_PARTITIONS, startService, saveResult, runScenario } = require('../lib');
 
 const EVENTS = Number(process.env.WRITER_BENCH_EVENTS ?? 50_000);
 const BATCH = Number(process.env.WRITER_BENCH_BATCH ?? 1_000); // the writer's default micro-batch
-const PARTITIONS = Number(process.env.WRITER_BENCH_PARTITIONS ?? 6); // as the `events` topic
+const PARTITIONS = Number(process.env.WRITER_BENCH_PARTITIONS ?? BENCH_PARTITIONS);
 const CONCURRENCY = Number(process.env.WRITER_BENCH_CONCURRENCY ?? 3); // the writer's default
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const WRITE_URI =

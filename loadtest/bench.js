@@ -271,7 +271,8 @@ function report({ ingest, writer, query, stats, gateway, split }) {
         : []),
       `Arrival → readable on the replica at ${arrival.offeredWritesPerSecond} POSTs/s (half the capacity), ` +
         `${arrival.latencyMs.count} probes: p50 ${ms(arrival.latencyMs.p50)}, p95 ${ms(arrival.latencyMs.p95)}, ` +
-        `**p99 ${ms(arrival.latencyMs.p99)}** (target ≤ 1 s), max ${ms(arrival.latencyMs.max)}.`,
+        `**p99 ${ms(arrival.latencyMs.p99)}** (target ≤ 1 s), max ${ms(arrival.latencyMs.max)}` +
+        `${arrival.pollMs ? ` (each probe looks on the replica every ${arrival.pollMs} ms)` : ''}.`,
       '',
     );
   }

@@ -17,7 +17,10 @@ export interface AppOptions {
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, { config, defaultMetrics = false }) => {
   await fastify.register(problemPlugin);
   await fastify.register(observabilityPlugin, { service: 'writer', defaultMetrics });
-  await fastify.register(primaryStorePlugin, { uri: config.MONGO_WRITE_URI });
+  await fastify.register(primaryStorePlugin, {
+    uri: config.MONGO_WRITE_URI,
+    mongo: { socketTimeoutMS: config.WRITER_STORE_TIMEOUT_MS },
+  });
   await fastify.register(kafkaPlugin, { brokers: config.KAFKA_BROKERS });
   await fastify.register(writerPlugin, { config });
 };

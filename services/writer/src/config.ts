@@ -66,6 +66,12 @@ export const WRITER_CONFIG = Type.Composite([
       10_000,
       'Longest a micro-batch retries unclassified store failures before isolating the culprit',
     ),
+    // Below the group session timeout: a call that never returns would otherwise outlive the
+    // partition's ownership (no heartbeat while it waits).
+    WRITER_STORE_TIMEOUT_MS: Milliseconds(
+      15_000,
+      'Longest one store call waits for its answer (socket timeout); past it the call counts as a store that cannot be reached and is retried',
+    ),
     WRITER_COMMIT_INTERVAL_MS: Milliseconds(
       1_000,
       'Resolved offsets are committed at this pace within a batch (and always after each batch)',

@@ -97,6 +97,7 @@ export async function createServedTopics(
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private frozen = false;
   port = 0;
 
   constructor(
@@ -116,6 +117,8 @@ export class TcpProxy {
         });
       }
       client.pipe(upstream).pipe(client);
+      // After pipe, which starts the flow.
+      if (this.frozen) for (const socket of [client, upstream]) socket.pause();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -133,6 +136,21 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.resetAndDestroy();
     this.sockets.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * Stops forwarding on every connection, open or new, and keeps them open: an endpoint that
+   * accepts and then never answers, which only a time bound ends.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  /** Forwards again what froze meanwhile. */
+  thaw(): void {
+    this.frozen = false;
+    for (const socket of this.sockets) socket.resume();
   }
 
   /** Accepts connections again, on the same port. */

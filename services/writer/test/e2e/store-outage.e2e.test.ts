@@ -1,6 +1,7 @@
 /**
- * The store's primary endpoint goes away for a while: this test's writer reaches the store through
- * a TCP proxy that the test cuts and restores (the shared store itself stays up for other suites).
+ * The store's primary endpoint goes away for a while, or stops answering: this suite's writers reach
+ * the store through TCP proxies that the tests cut, freeze and restore (the shared store itself
+ * stays up for other suites).
  */
 import { identityKey } from '@splitstream/shared';
 import { TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
@@ -70,5 +71,50 @@ describe('store primary endpoint unavailable', () => {
     );
     expect(await metricValue(server, 'writer_events_dead_lettered_total')).toBe(0);
     await waitFor(async () => (await server.inject('/readyz')).statusCode === 200, { what: 'ready again' });
+  });
+
+  it('ends a store call that gets no answer at WRITER_STORE_TIMEOUT_MS, retries, then drains', async () => {
+    const frozen = await new TcpProxy('127.0.0.1', Number(new URL(infra.writeUri).port)).start();
+    suite.defer(() => frozen.stop());
+    const silentTenant = suite.tenant('silent');
+    const topic = await suite.topic('writer-silent', 1);
+    const deadLetters = await suite.topic('writer-silent-dlt', 1);
+    const groupId = uniqueName('writer-silent');
+    const all = Array.from({ length: 300 }, (_, i) => event(`s-${i}`));
+    // The driver's server monitor would also end a call on a silent endpoint, at its next check: a
+    // check a minute away leaves the writer's own bound as the only one in this test.
+    const server = await suite.writer({
+      KAFKA_TOPIC: topic,
+      KAFKA_DEAD_LETTER_TOPIC: deadLetters,
+      KAFKA_GROUP_ID: groupId,
+      MONGO_WRITE_URI: `mongodb://127.0.0.1:${frozen.port}/?directConnection=true&retryWrites=false&heartbeatFrequencyMS=60000`,
+      WRITER_STORE_TIMEOUT_MS: '1000',
+    });
+
+    await suite.produce(topic, silentTenant, all.slice(0, 100));
+    await suite.waitForStored(silentTenant, 100);
+    await waitFor(async () => (await suite.groupLag(groupId, topic)) === 0, {
+      what: 'the first 100 committed',
+    });
+
+    frozen.freeze();
+    await suite.produce(topic, silentTenant, all.slice(100));
+    // Well before the monitor's check a minute away: only the writer's own bound can end the call.
+    await waitFor(async () => (await metricValue(server, 'writer_retries_total')) >= 1, {
+      timeoutMs: 15_000,
+      what: 'a retry of the unanswered call',
+    });
+    await waitFor(async () => (await metricValue(server, 'writer_partition_stall_seconds')) > 0, {
+      what: 'the partition reported stalled',
+    });
+    expect(await suite.groupLag(groupId, topic)).toBe(200);
+
+    frozen.thaw();
+    await suite.waitForStored(silentTenant, 300);
+    await waitFor(async () => (await suite.groupLag(groupId, topic)) === 0, { what: 'offsets committed' });
+    expect(await suite.storedIdentities(silentTenant)).toEqual(
+      all.map((e) => identityKey(silentTenant, e.source, e.id)).sort(),
+    );
+    expect(await metricValue(server, 'writer_events_dead_lettered_total')).toBe(0);
   });
 });

@@ -67,7 +67,11 @@ export const INGEST_CONFIG = Type.Composite([
       maximum: 300,
       default: DEFAULT_RETRY_AFTER_SECONDS,
     }),
-    INGEST_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 1, default: DEFAULT_MAX_EVENT_LOOP_DELAY_MS }),
+    INGEST_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({
+      minimum: 0,
+      default: DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+      description: 'Event-loop delay above which ingest requests get 503 at once; 0 turns shedding off',
+    }),
     MONGO_WRITE_URI: PrimaryUri('Store primary: dead-letter replay reads (and marks) the records there'),
     INGEST_STORE_TIMEOUT_MS: Type.Integer({
       minimum: 100,

@@ -42,7 +42,10 @@ export const STORE_INDEXES: Record<string, IndexDescription[]> = {
     { key: { tenant: 1, deadLetteredAt: 1, _id: 1 }, name: 'tenant_time' },
     { key: { tenant: 1, id: 1 }, name: 'tenant_id' },
   ],
-  [STORE.collections.rollups]: [{ key: { slice: 1 }, name: 'slice' }],
+  [STORE.collections.rollups]: [
+    { key: { slice: 1 }, name: 'slice' },
+    { key: { rollup: 1 }, name: 'rollup' },
+  ],
   // Read and written by _id only.
   [STORE.collections.rollupLedger]: [],
 };

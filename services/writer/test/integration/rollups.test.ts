@@ -129,6 +129,42 @@ describe('rollups against the real store', () => {
     await expectRollupsMatchEvents(tenant);
   }, 60_000);
 
+  it('loses no counts when partitions add to the same minute at once', async () => {
+    const { tenant, topic } = fresh();
+    const PARTITIONS = 6;
+    const BATCHES = 5;
+    const PER_BATCH = 8;
+    // Each partition is its own writer (own store client), as two writer instances or concurrent partitions are.
+    const clients = await Promise.all(Array.from({ length: PARTITIONS }, () => connectStore()));
+    try {
+      await Promise.all(
+        clients.map(async ({ db: own }, partition) => {
+          const deps = setup({
+            store: new MongoEventStore(own),
+            rollups: new MongoRollupStore(own),
+            recent: new RecentIds(10_000),
+            microBatchSize: PER_BATCH,
+          }).deps;
+          for (let b = 0; b < BATCHES; b++) {
+            const messages = Array.from({ length: PER_BATCH }, (_, i) => {
+              const offset = b * PER_BATCH + i;
+              return eventMessage(
+                offset,
+                tenant,
+                cloudEvent(`p${partition}-${offset}`, { time: '2026-11-26T00:00:30Z' }),
+              );
+            });
+            await handleBatch(batchPayload(messages, { topic, partition }).payload, deps);
+          }
+        }),
+      );
+    } finally {
+      await Promise.all(clients.map(({ client: own }) => own.close()));
+    }
+    expect(await totalCounted(tenant)).toBe(PARTITIONS * BATCHES * PER_BATCH);
+    await expectRollupsMatchEvents(tenant);
+  }, 60_000);
+
   it('matches a raw aggregation of the stored events after random deliveries, crashes and retries', async () => {
     const { tenant, topic } = fresh();
     let seed = Math.floor(Math.random() * 2 ** 31) || 1;

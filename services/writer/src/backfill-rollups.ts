@@ -65,9 +65,7 @@ export async function backfillRollups(
         const offset = Number(event.offset);
         // Past its partition's checkpoint an event is redelivered to the writer, which counts it then.
         if (offset > (checkpoints.get(checkpointId(event.topic, event.partition)) ?? -1)) continue;
-        const ledger = ledgers.get(
-          blockKey(event.topic, event.partition, blockOf(offset)),
-        );
+        const ledger = ledgers.get(blockKey(event.topic, event.partition, blockOf(offset)));
         if (ledger && offset >= ledger.from) continue;
         events += 1;
         yield event;

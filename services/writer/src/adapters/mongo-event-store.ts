@@ -1,5 +1,4 @@
 import {
-  bulkWriteInChunks,
   type Checkpoint,
   checkpointId,
   classifyServerAnswer,
@@ -14,7 +13,14 @@ import type { EventStore, InsertOutcome } from '../domain/ports';
 import { classifyStoreError } from './store-errors';
 
 /** The events and checkpoints collections on the primary; one bulk call per micro-batch. */
-export class MongoEventStore implements EventStore, Omit<HeartbeatPorts, 'endOffsets'> {
+export class MongoEventStore implements EventStore, Pick<HeartbeatPorts, 'storedOffsets' | 'markApplied'> {
+  /**
+   * The write in flight per checkpoint: writes of one checkpoint go one at a time, since the local
+   * store writes the whole document back (read, change, write) and a heartbeat's mark beside a
+   * batch's checkpoint would undo the checkpoint's offset.
+   */
+  private readonly checkpointWrites = new Map<string, Promise<void>>();
+
   constructor(private readonly db: Db) {}
 
   async insertEvents(docs: StoredEvent[]): Promise<InsertOutcome> {
@@ -42,25 +48,21 @@ export class MongoEventStore implements EventStore, Omit<HeartbeatPorts, 'endOff
   }
 
   async markApplied(topic: string, partitions: number[], asOf: Date): Promise<void> {
-    try {
-      await bulkWriteInChunks(
-        this.checkpoints(),
-        partitions.map((partition) => ({
-          updateOne: {
-            filter: { _id: checkpointId(topic, partition) },
+    await Promise.all(
+      partitions.map((partition) =>
+        this.oneAtATime(checkpointId(topic, partition), (_id) =>
+          this.checkpoints().updateOne(
+            { _id },
             // A partition with nothing to store yet gets a checkpoint below its first offset.
-            update: {
+            {
               $set: { appliedAsOf: asOf },
               $setOnInsert: { topic, partition, offset: '-1', updatedAt: asOf },
             },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
-    } catch (error) {
-      throw classifyStoreError(error);
-    }
+            { upsert: true },
+          ),
+        ),
+      ),
+    );
   }
 
   private checkpoints() {
@@ -69,10 +71,26 @@ export class MongoEventStore implements EventStore, Omit<HeartbeatPorts, 'endOff
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     const { _id, ...fields } = checkpoint;
+    await this.oneAtATime(_id, () =>
+      this.checkpoints().updateOne({ _id }, { $set: fields }, { upsert: true }),
+    );
+  }
+
+  private async oneAtATime(_id: string, write: (id: string) => Promise<unknown>): Promise<void> {
+    const previous = this.checkpointWrites.get(_id);
+    const mine = (async () => {
+      await previous?.catch(() => {});
+      try {
+        await write(_id);
+      } catch (error) {
+        throw classifyStoreError(error);
+      }
+    })();
+    this.checkpointWrites.set(_id, mine);
     try {
-      await this.checkpoints().updateOne({ _id }, { $set: fields }, { upsert: true });
-    } catch (error) {
-      throw classifyStoreError(error);
+      await mine;
+    } finally {
+      if (this.checkpointWrites.get(_id) === mine) this.checkpointWrites.delete(_id);
     }
   }
 }

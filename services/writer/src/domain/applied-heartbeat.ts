@@ -1,5 +1,5 @@
 /**
- * The writer's heartbeat (after pt-heartbeat): once an interval, whatever the traffic, every
+ * The writer's heartbeat (after pt-heartbeat): once an interval, whatever the traffic, every owned
  * partition whose offsets below the broker's high watermark are all stored gets "applied as of
  * now" on its checkpoint. The read side's staleness bound is now minus the oldest of those times
  * visible on the endpoint it read: it stays about one interval on an idle, caught-up system and
@@ -11,6 +11,11 @@ export interface HeartbeatPorts {
   /** The broker's high watermark by partition. */
   endOffsets(topic: string): Promise<Map<number, string>>;
   markApplied(topic: string, partitions: number[], asOf: Date): Promise<void>;
+  /**
+   * The partitions this instance owns now: only their checkpoints are its to write (the local store
+   * writes a whole document back, so a mark beside another instance's checkpoint could undo it).
+   */
+  owned(topic: string): ReadonlySet<number>;
 }
 
 /** Partitions whose every offset below the high watermark is stored. */
@@ -28,7 +33,9 @@ export function caughtUpPartitions(stored: Map<number, string>, ends: Map<number
 export async function beat(topic: string, ports: HeartbeatPorts, now: () => Date): Promise<number[]> {
   const asOf = now();
   const stored = await ports.storedOffsets(topic);
-  const partitions = caughtUpPartitions(stored, await ports.endOffsets(topic));
+  const ends = await ports.endOffsets(topic);
+  const owned = ports.owned(topic);
+  const partitions = caughtUpPartitions(stored, ends).filter((partition) => owned.has(partition));
   if (partitions.length > 0) await ports.markApplied(topic, partitions, asOf);
   return partitions;
 }

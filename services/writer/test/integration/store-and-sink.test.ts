@@ -1,4 +1,10 @@
-import { DEAD_LETTER_HEADERS, type DeadLetterRecord, STORE, toStoredEvent } from '@splitstream/shared';
+import {
+  checkpointId,
+  DEAD_LETTER_HEADERS,
+  type DeadLetterRecord,
+  STORE,
+  toStoredEvent,
+} from '@splitstream/shared';
 import { createTestTopic, TcpProxy, uniqueName, waitFor } from '@splitstream/shared/testing';
 import type { Admin, KafkaMessage, Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
@@ -121,6 +127,35 @@ describe('MongoEventStore and KafkaDeadLetterSink against the real store and bro
       },
     ]);
     await db.collection(STORE.collections.checkpoints).deleteMany({ topic: heartbeatTopic });
+  });
+
+  it('never loses a checkpoint to a heartbeat mark written beside it', async () => {
+    const store = new MongoEventStore(db);
+    const raceTopic = `${topic}-race`;
+    const regressed: string[] = [];
+    await store.saveCheckpoint({
+      _id: checkpointId(raceTopic, 0),
+      topic: raceTopic,
+      partition: 0,
+      offset: '-1',
+      updatedAt: new Date(),
+    });
+    for (let offset = 0; offset < 100; offset++) {
+      await Promise.all([
+        store.saveCheckpoint({
+          _id: checkpointId(raceTopic, 0),
+          topic: raceTopic,
+          partition: 0,
+          offset: String(offset),
+          updatedAt: new Date(),
+        }),
+        store.markApplied(raceTopic, [0], new Date()),
+      ]);
+      const stored = (await store.storedOffsets(raceTopic)).get(0);
+      if (stored !== String(offset)) regressed.push(`${offset} → ${stored}`);
+    }
+    await db.collection(STORE.collections.checkpoints).deleteMany({ topic: raceTopic });
+    expect(regressed).toEqual([]);
   });
 
   it('raises a retriable error when the store is unreachable', async () => {

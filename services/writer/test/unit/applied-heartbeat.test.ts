@@ -35,6 +35,7 @@ describe('applied heartbeat', () => {
       markApplied: async (_topic, partitions, asOf) => {
         calls.push(`mark:${partitions.join(',')}@${asOf.toISOString()}`);
       },
+      owned: () => new Set([0, 1]),
     };
     const now = () => {
       calls.push('now');
@@ -44,12 +45,25 @@ describe('applied heartbeat', () => {
     expect(calls).toEqual(['now', 'stored', 'ends', 'mark:0@2026-12-02T10:00:00.000Z']);
   });
 
+  it('marks only the partitions this instance owns', async () => {
+    const markApplied = jest.fn();
+    const ports: HeartbeatPorts = {
+      storedOffsets: async () => map({ 0: '4', 1: '2', 2: '6' }),
+      endOffsets: async () => map({ 0: '5', 1: '3', 2: '7' }),
+      markApplied,
+      owned: () => new Set([0, 2]),
+    };
+    expect(await beat('events', ports, () => new Date())).toEqual([0, 2]);
+    expect(markApplied).toHaveBeenCalledWith('events', [0, 2], expect.any(Date));
+  });
+
   it('writes nothing when no partition is caught up', async () => {
     const markApplied = jest.fn();
     const ports = {
       storedOffsets: async () => map({}),
       endOffsets: async () => map({ 0: '3' }),
       markApplied,
+      owned: () => new Set([0]),
     };
     expect(await beat('events', ports, () => new Date())).toEqual([]);
     expect(markApplied).not.toHaveBeenCalled();
@@ -66,6 +80,7 @@ describe('applied heartbeat', () => {
       },
       endOffsets: async () => map({ 0: '1' }),
       markApplied: async () => {},
+      owned: () => new Set([0]),
     };
     const heartbeat = appliedHeartbeat({
       topic: 'events',

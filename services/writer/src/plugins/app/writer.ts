@@ -74,22 +74,25 @@ export const writerPlugin = fp(
     };
 
     let joined = false;
+    // Partitions by topic as of the last join; none while rebalancing or stopped.
+    let assignment: Record<string, number[]> = {};
+    const leave = () => {
+      joined = false;
+      assignment = {};
+    };
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       joined = true;
+      assignment = payload.memberAssignment;
       metrics.retainPartitions(payload.memberAssignment);
       app.log.info(
         { groupId: payload.groupId, assignment: payload.memberAssignment },
         'joined the consumer group',
       );
     });
-    consumer.on(consumer.events.REBALANCING, () => {
-      joined = false;
-    });
-    consumer.on(consumer.events.STOP, () => {
-      joined = false;
-    });
+    consumer.on(consumer.events.REBALANCING, leave);
+    consumer.on(consumer.events.STOP, leave);
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      joined = false;
+      leave();
       app.log.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
     });
     app.addReadinessCheck('consumer-group', async () => {
@@ -115,6 +118,7 @@ export const writerPlugin = fp(
         storedOffsets: (t) => store.storedOffsets(t),
         markApplied: (...a) => store.markApplied(...a),
         endOffsets,
+        owned: (topic) => new Set(assignment[topic] ?? []),
       },
       log: app.log,
       observer: metrics,

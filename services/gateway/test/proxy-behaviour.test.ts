@@ -209,7 +209,16 @@ describe('gateway proxy behaviour (echo upstream processes)', () => {
       QUERY_UPSTREAMS: `${doomed.url},${qa.url}`,
     });
     try {
-      await waitFor(async () => (await fetch(`${mixed.url}/readyz`)).ok, { what: 'gateway ready' });
+      // Ready needs one healthy instance of each; the doomed one must have passed its first check too,
+      // or that check, failing after the kill, ejects it before a request can.
+      await waitFor(
+        async () =>
+          (await metricValue(mixed.url, 'gateway_upstream_health_checks_total', {
+            instance: doomed.url,
+            outcome: 'ok',
+          })) === 2,
+        { what: 'the doomed instance checked healthy in both groups' },
+      );
       await doomed.kill('SIGKILL');
       const statuses = [];
       for (let i = 0; i < 6; i++) {

@@ -287,11 +287,10 @@ export class UpstreamGroup {
     if (this.closed) return;
     const previous = instance.health;
     instance.health = ok ? 'ok' : 'failed';
+    const labels = { upstream: this.name, instance: instance.url };
+    this.options.metrics.healthChecks.inc({ ...labels, outcome: instance.health });
     if (previous !== instance.health) {
-      this.options.logger.info(
-        { upstream: this.name, instance: instance.url, health: instance.health, detail },
-        'upstream health changed',
-      );
+      this.options.logger.info({ ...labels, health: instance.health, detail }, 'upstream health changed');
     }
     if (!ok) this.eject(instance, 'health-check');
     else if (instance.ejected && Date.now() - instance.ejectedAt >= this.options.ejectionMinMs)

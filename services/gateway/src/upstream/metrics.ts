@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 
 const INSTANCE = ['upstream', 'instance'] as const;
 
-/** Per upstream and instance: requests, latency, errors, retries, ejections and availability. */
+/** Per upstream and instance: requests, latency, errors, retries, health checks, ejections and availability. */
 export function createUpstreamMetrics(registry: Registry) {
   const { counter, gauge, histogram } = metricsIn(registry);
   return {
@@ -32,6 +32,11 @@ export function createUpstreamMetrics(registry: Registry) {
       'gateway_upstream_ejections_total',
       'Times an instance was taken out of rotation, by reason',
       [...INSTANCE, 'reason'],
+    ),
+    healthChecks: counter(
+      'gateway_upstream_health_checks_total',
+      'Active /readyz checks of an upstream instance, by outcome (ok or failed)',
+      [...INSTANCE, 'outcome'],
     ),
     readmissions: counter(
       'gateway_upstream_readmissions_total',

@@ -82,7 +82,7 @@ wait_replica_caught_up() {
 # own btree indexes cannot serve: every query would scan the table. GIN indexes on those expressions
 # let PostgreSQL answer them from an index (they replicate to the standby). Local store only: a real
 # MongoDB uses the indexes in shared/src/store.ts.
-LOOKUP_FIELDS="events:tenant events:id events:type events:source events:subject checkpoints:topic deadletters:tenant deadletters:id rollups:slice"
+LOOKUP_FIELDS="events:tenant events:id events:type events:source events:subject checkpoints:topic deadletters:tenant deadletters:id rollups:slice rollups:rollup"
 ensure_pg_lookup_indexes() {
   local pair collection field table
   for pair in $LOOKUP_FIELDS; do

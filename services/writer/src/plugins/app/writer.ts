@@ -8,6 +8,7 @@ import { MongoRollupStore } from '../../adapters/mongo-rollup-store';
 import type { WriterConfig } from '../../config';
 import { backoffDelay, sleep } from '../../domain/backoff';
 import { handleBatch } from '../../domain/batch-handler';
+import { GroupMembership } from '../../domain/group-membership';
 import type { BatchHandlerDeps } from '../../domain/ports';
 import { RecentIds } from '../../domain/recent-ids';
 import { appliedHeartbeat } from './applied-heartbeat';
@@ -74,15 +75,15 @@ export const writerPlugin = fp(
     };
 
     let joined = false;
-    // Partitions by topic as of the last join; none while rebalancing or stopped.
-    let assignment: Record<string, number[]> = {};
+    const membership = new GroupMembership(config.KAFKA_SESSION_TIMEOUT_MS);
     const leave = () => {
       joined = false;
-      assignment = {};
+      membership.left();
     };
+    consumer.on(consumer.events.HEARTBEAT, () => membership.heartbeat());
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       joined = true;
-      assignment = payload.memberAssignment;
+      membership.joined(payload.memberAssignment);
       metrics.retainPartitions(payload.memberAssignment);
       app.log.info(
         { groupId: payload.groupId, assignment: payload.memberAssignment },
@@ -118,7 +119,7 @@ export const writerPlugin = fp(
         storedOffsets: (t) => store.storedOffsets(t),
         markApplied: (...a) => store.markApplied(...a),
         endOffsets,
-        owned: (topic) => new Set(assignment[topic] ?? []),
+        owned: (topic) => membership.owned(topic),
       },
       log: app.log,
       observer: metrics,

@@ -49,8 +49,9 @@ export class MongoEventStore implements EventStore, Pick<HeartbeatPorts, 'stored
 
   async markApplied(topic: string, partitions: number[], asOf: Date): Promise<void> {
     await Promise.all(
-      partitions.map((partition) =>
-        this.oneAtATime(checkpointId(topic, partition), (_id) =>
+      partitions.map((partition) => {
+        const _id = checkpointId(topic, partition);
+        return this.oneAtATime(_id, () =>
           this.checkpoints().updateOne(
             { _id },
             // A partition with nothing to store yet gets a checkpoint below its first offset.
@@ -60,8 +61,8 @@ export class MongoEventStore implements EventStore, Pick<HeartbeatPorts, 'stored
             },
             { upsert: true },
           ),
-        ),
-      ),
+        );
+      }),
     );
   }
 
@@ -76,12 +77,12 @@ export class MongoEventStore implements EventStore, Pick<HeartbeatPorts, 'stored
     );
   }
 
-  private async oneAtATime(_id: string, write: (id: string) => Promise<unknown>): Promise<void> {
+  private async oneAtATime(_id: string, write: () => Promise<unknown>): Promise<void> {
     const previous = this.checkpointWrites.get(_id);
     const mine = (async () => {
       await previous?.catch(() => {});
       try {
-        await write(_id);
+        await write();
       } catch (error) {
         throw classifyStoreError(error);
       }

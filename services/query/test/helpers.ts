@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import {
   buildService,
   bulkWriteInChunks,
+  type CellCounts,
   type Checkpoint,
   type CloudEvent,
   checkpointId,
-  countByBlock,
+  countEvent,
   createWriteClient,
   type RollupDoc,
   rollupWrites,
@@ -121,21 +122,21 @@ export async function seed(store: Store, docs: StoredEvent[]): Promise<void> {
     await store.write.collection<StoredEvent>(STORE.collections.events).insertMany(docs.slice(i, i + 500));
   }
   const rollups = store.write.collection<RollupDoc>(STORE.collections.rollups);
-  let last: { _id: string; marker: string } | undefined;
-  for (const [block, count] of await countByBlock(docs)) {
-    // A marker of this call's own: another seed of the same block adds its counts too.
-    const marker = `${block}~seed-${randomUUID()}`;
-    const writes = rollupWrites(marker, 0, count.cells);
-    await bulkWriteInChunks(rollups, writes);
-    const write = writes[writes.length - 1];
-    if (write && 'updateOne' in write) last = { _id: String(write.updateOne.filter._id), marker };
-  }
+  // One marker per seed (another seed adds its counts too), so one document per rollup, as the
+  // writer keeps one per partition: a marker per block would multiply what every stats read adds up.
+  const marker = `seed-${randomUUID()}`;
+  const cells: CellCounts = new Map();
+  for (const doc of docs) countEvent(cells, doc);
+  const writes = rollupWrites(marker, 0, cells);
+  await bulkWriteInChunks(rollups, writes);
+  const write = writes[writes.length - 1];
+  const last = write && 'updateOne' in write ? String(write.updateOne.filter._id) : undefined;
   // The standby applies the primary's writes in order: the last one visible means all are.
   await waitFor(
     async () =>
       (await store.read
         .collection<RollupDoc>(STORE.collections.rollups)
-        .countDocuments({ _id: last?._id, [`applied.${last?.marker}`]: 0 })) === 1,
+        .countDocuments({ _id: last, [`applied.${marker}`]: 0 })) === 1,
     {
       what: 'rollups replicated',
       timeoutMs: 30_000,
